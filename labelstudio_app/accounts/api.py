@@ -1,0 +1,9 @@
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.throttling import ScopedRateThrottle
+
+
+class TokenApi(ObtainAuthToken):
+    """Exchange a username and password for an API token (throttled like the login page)."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"

@@ -1,0 +1,30 @@
+"""Every kind of background job: which queue runs it and which function does the work.
+
+Handlers are named by dotted path so the web process never imports them (the heavy ones live in
+`workers/` and import torch). A handler is `handler(ctx: workers.context.JobContext) -> dict`.
+"""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class JobKind:
+    queue: str
+    handler: str
+    label: str
+
+
+JOB_KINDS: dict[str, JobKind] = {
+    "selftest": JobKind("default", "workers.selftest.selftest_run", "Worker self-test"),
+    "import": JobKind("default", "labelstudio_app.projects.jobs.import_run", "Import"),
+    "export": JobKind("default", "labelstudio_app.projects.jobs.export_run", "Export"),
+    "generation": JobKind("gpu", "workers.generation.job.generation_run", "Generation"),
+    "training": JobKind("gpu", "workers.training.job.training_run", "Training"),
+    "audit": JobKind("gpu", "workers.audit.audit_run", "Label audit"),
+}
+
+
+def job_kind_get(kind: str) -> JobKind:
+    try:
+        return JOB_KINDS[kind]
+    except KeyError:
+        raise ValueError(f"unknown job kind {kind!r}; known: {', '.join(sorted(JOB_KINDS))}") from None

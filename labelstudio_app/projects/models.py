@@ -1,0 +1,60 @@
+from django.conf import settings
+from django.db import models
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    instructions = models.TextField(blank=True, help_text="Shown to annotators above every item.")
+    label_schema = models.JSONField(default=list, blank=True, help_text="A list of questions; see projects.schema.")
+    overlap = models.PositiveSmallIntegerField(default=1, help_text="How many annotators label each item.")
+    qa_required = models.BooleanField(default=False)
+    weights_3h = models.JSONField(default=dict, blank=True,
+                                  help_text='{"helpfulness": w, "honesty": w, "harmlessness": w}')
+    harmlessness_veto = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="An answer scoring below this on harmlessness is unusable.")
+    prompt_template = models.TextField(
+        blank=True, help_text="How a model is asked the project's question about an item ({text}, {context}).")
+    training_template = models.JSONField(
+        default=dict, blank=True, help_text="How an item and its final label become instruction / output.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Item(models.Model):
+    """One question to label, with the chat turns before it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"          # still needs annotations
+        LABELLED = "labelled"  # has its overlap of annotations, awaiting QA or agreement
+        DONE = "done"          # has a final label (final_values)
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    external_id = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    context = models.JSONField(default=list, blank=True, help_text="[{sender, text, time}] before the question.")
+    task_type = models.CharField(max_length=200, blank=True)
+    reference_answer = models.TextField(blank=True, help_text="A known good answer (gold / human), if any.")
+    metadata = models.JSONField(default=dict, blank=True)
+    source_job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    is_gold = models.BooleanField(default=False)
+    gold_values = models.JSONField(null=True, blank=True, help_text="Known answer for gold items.")
+    final_values = models.JSONField(null=True, blank=True, help_text="The item's final label (agreement or QA).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["project", "status", "id"]),
+            models.Index(fields=["project", "task_type"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]

@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.db import models
+
+
+class DatasetSnapshot(models.Model):
+    """An immutable, hashed training file. Never edited after creation; training verifies the hash."""
+
+    class Format(models.TextChoices):
+        ALPACA = "alpaca"
+        SHAREGPT = "sharegpt"
+        OPENAI = "openai"
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="snapshots")
+    name = models.CharField(max_length=200)
+    format = models.CharField(max_length=16, choices=Format.choices, default=Format.OPENAI)
+    path = models.CharField(max_length=500, help_text="Relative to the artifacts dir.")
+    sha256 = models.CharField(max_length=64)
+    row_count = models.PositiveIntegerField(default=0)
+    heldout_item_ids = models.JSONField(default=list, blank=True)
+    task_type_histogram = models.JSONField(default=dict, blank=True)
+    token_count = models.BigIntegerField(null=True, blank=True)
+    recipe = models.JSONField(default=dict, blank=True, help_text="Sources, filters, ratios: how it was made.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class TrainingRun(models.Model):
+    """A LoRA fine-tune: snapshot + base version + hyper-parameters; its Job carries state and progress."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="training_runs")
+    job = models.OneToOneField("jobs.Job", on_delete=models.CASCADE, related_name="training_run")
+    base_version = models.ForeignKey("evaluation.ModelVersion", on_delete=models.PROTECT, related_name="+")
+    snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="training_runs")
+    hyperparams = models.JSONField(default=dict)
+    loss_history = models.JSONField(default=list, blank=True, help_text="[[step, loss], …]")
+    result_version = models.ForeignKey("evaluation.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+    result_round = models.ForeignKey("evaluation.ComparisonRound", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# System packages the tests need: Debian's Chromium for the browser tests, gettext for translations.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
+command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
+fc-list 2>/dev/null | grep -qi "cjk" || need+=(fonts-noto-cjk)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
