@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "labelstudio_app.jobs",
     "labelstudio_app.labelling",
     "labelstudio_app.evaluation",
+    "labelstudio_app.review",
+    "labelstudio_app.audit",
     "labelstudio_app.training",
 ]
 

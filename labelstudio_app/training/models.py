@@ -38,7 +38,7 @@ class TrainingRun(models.Model):
     loss_history = models.JSONField(default=list, blank=True, help_text="[[step, loss], …]")
     result_version = models.ForeignKey("evaluation.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+")
-    result_round = models.ForeignKey("evaluation.ComparisonRound", null=True, blank=True,
+    result_round = models.ForeignKey("review.ComparisonRound", null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
