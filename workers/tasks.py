@@ -10,7 +10,7 @@ from django.utils.module_loading import import_string
 
 from labelstudio_app.core.queue import app
 from labelstudio_app.jobs import services
-from labelstudio_app.jobs.kinds import job_kind_get
+from labelstudio_app.jobs.kinds import JOB_FOLLOWUPS, job_kind_get
 from labelstudio_app.jobs.models import Job
 from workers.context import JobContext
 
@@ -42,8 +42,21 @@ def run_job(self, job_id: int) -> str:
         return "failed"
     finally:
         ctx.stop_heartbeat()
-    services.job_finish(job_id=job_id, worker=worker, state=Job.State.SUCCEEDED, result=result)
+    if services.job_finish(job_id=job_id, worker=worker, state=Job.State.SUCCEEDED, result=result):
+        _run_followup(job)
     return "succeeded"
+
+
+def _run_followup(job: Job) -> None:
+    """Runs the job's `then` step (e.g. open a review round once its generation is done)."""
+    then = job.params.get("then")
+    if not then:
+        return
+    try:
+        import_string(JOB_FOLLOWUPS[then["name"]])(job=job, **then.get("kwargs", {}))
+    except Exception as exc:
+        logger.exception("follow-up of job %s failed", job.pk)
+        services.job_log_append(job_id=job.pk, text=f"follow-up {then.get('name')} failed: {exc}")
 
 
 def _sweep_forever(stop: threading.Event) -> None:

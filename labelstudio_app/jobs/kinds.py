@@ -28,3 +28,10 @@ def job_kind_get(kind: str) -> JobKind:
         return JOB_KINDS[kind]
     except KeyError:
         raise ValueError(f"unknown job kind {kind!r}; known: {', '.join(sorted(JOB_KINDS))}") from None
+
+
+# What may run after a job succeeds: `job_create(..., params={"then": {"name": ..., "kwargs": {...}}})`.
+# The follow-up is called as `followup(job=job, **kwargs)` in the worker, after the job is marked succeeded.
+JOB_FOLLOWUPS: dict[str, str] = {
+    "review.round_open": "labelstudio_app.review.services.round_open_after_generation",
+}
