@@ -1,0 +1,53 @@
+"""The one small interface every generation backend speaks: `generate(requests) -> results`.
+
+Pure: no ORM. The generation job (workers/generation/job.py) turns rows into requests and results into rows.
+"""
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    temperature: float = 0.7  # 0 means greedy
+    top_p: float = 1.0
+    top_k: int = 0  # 0: off
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0  # 0: off (vLLM has no equivalent; see the vllm backend)
+    max_new_tokens: int = 256
+    seed: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    messages: list[dict]  # chat messages [{"role": ..., "content": ...}]; the tokenizer's chat template renders them
+    params: SamplingParams = field(default_factory=SamplingParams)
+    adapter: str | None = None  # path of a PEFT LoRA adapter on the backend's base model, or None for the base
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: int
+    finish_reason: str  # "stop" (EOS / stop string) or "length"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a backend needs to load a model version (built from a ModelVersion row by the job)."""
+
+    base_model: str
+    backend: str = "transformers"  # transformers | vllm | openai
+    adapter_path: str | None = None
+    options: dict = field(default_factory=dict)
+    trust_remote_code: bool = False
+
+
+class Backend(Protocol):
+    def generate(self, requests: list[GenerationRequest]) -> list[GenerationResult]: ...
+
+    def close(self) -> None: ...
