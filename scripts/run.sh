@@ -11,7 +11,6 @@ PORT=${PORT:-8000}
 VENV=${VENV:-.venv}
 mkdir -p "$FLYWHEEL_DATA_DIR"
 "$VENV/bin/python" manage.py migrate --noinput
-"$VENV/bin/python" manage.py compilemessages -v 0 2>/dev/null || true
 "$VENV/bin/python" manage.py flywheel_demo
 
 pids=()

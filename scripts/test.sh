@@ -7,5 +7,4 @@ VENV=${VENV:-.venv}
 bash scripts/install.sh
 bash scripts/install-system.sh
 [ -f scripts/install-vllm.sh ] && bash scripts/install-vllm.sh
-"$VENV/bin/python" manage.py compilemessages -v 0 >/dev/null 2>&1 || true
 exec "$VENV/bin/python" -m pytest "$@"

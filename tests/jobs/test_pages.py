@@ -1,0 +1,40 @@
+from django.urls import reverse
+
+from labelstudio_app.jobs.models import Job
+from tests.factories import JobFactory
+
+
+def test_it_polls_a_running_job_and_stops_polling_when_done(client_as, world):
+    job = JobFactory(project=world.project, state="running", progress_done=3, progress_total=10)
+    c = client_as(world.users["manager"])
+    r = c.get(reverse("job-detail", kwargs={"job_id": job.pk}), HTTP_HX_REQUEST="true")
+    assert r.status_code == 200 and 'hx-trigger="every 2s"' in r.content.decode() and "30%" in r.content.decode()
+    Job.objects.filter(pk=job.pk).update(state="succeeded")
+    r = c.get(reverse("job-detail", kwargs={"job_id": job.pk}), HTTP_HX_REQUEST="true")
+    assert r.status_code == 286 and "every 2s" not in r.content.decode() and "100%" in r.content.decode()
+
+
+def test_it_cancels_from_the_page(client_as, world):
+    job = JobFactory(project=world.project, state="running")
+    r = client_as(world.users["manager"]).post(reverse("job-cancel", kwargs={"job_id": job.pk}), HTTP_HX_REQUEST="true")
+    assert r.status_code == 200
+    job.refresh_from_db()
+    assert job.cancel_requested and job.state == "running"  # stops at the worker's next batch
+
+
+def test_it_shows_each_user_only_their_jobs(client_as, world, django_assert_max_num_queries):
+    mine = JobFactory(project=world.project)
+    hidden = JobFactory()  # another project's job
+    for _ in range(5):
+        JobFactory(project=world.project)
+    c = client_as(world.users["manager"])
+    with django_assert_max_num_queries(6):  # session, user, nav role, jobs: not one per row
+        html = c.get(reverse("job-list")).content.decode()
+    assert f"#{mine.pk}<" in html and f"#{hidden.pk}<" not in html
+
+
+def test_it_lets_staff_start_a_worker_self_test(client_as, world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        r = client_as(world.users["admin"]).post(reverse("job-selftest"))
+    job = Job.objects.get(kind="selftest")
+    assert r.status_code == 302 and r["Location"] == reverse("job-detail", kwargs={"job_id": job.pk})
