@@ -163,6 +163,8 @@ REDIS_URL = env_str("REDIS_URL")
 JOB_STALE_SECONDS = env_int("FLYWHEEL_JOB_STALE_SECONDS", 60, minimum=2)
 JOB_SWEEP_SECONDS = env_int("FLYWHEEL_JOB_SWEEP_SECONDS", 15, minimum=1)
 JOB_MAX_ATTEMPTS = env_int("FLYWHEEL_JOB_MAX_ATTEMPTS", 5, minimum=1)
+# Labelling: how long a claimed item stays with its annotator before it returns to the queue.
+LABELLING_LEASE_MINUTES = env_int("FLYWHEEL_LEASE_MINUTES", 30, minimum=1)
 _longest_job = env_int("FLYWHEEL_LONGEST_JOB_SECONDS", 12 * 3600, minimum=60)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
