@@ -1,0 +1,172 @@
+"""LoRA hyper-parameters: defaults, help text and validation in ONE place.
+
+Used by the form, the API serializer and the worker runner (workers/training/lora.py builds its config from
+`LoraHyperparams`). Pure Python: no ORM, no torch. What needs the model itself (is a target module really in it?)
+is checked again in the worker against the loaded model.
+"""
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")
+
+# Linear layers LoRA can target, per architecture (config.json `model_type`). Used to refuse a typo in the
+# form when the model is local; the worker checks the real module names of the loaded model as well.
+KNOWN_TARGET_MODULES = {
+    "qwen2": ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+    "qwen3": ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+    "llama": ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+    "mistral": ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+    "gemma": ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+    "gemma2": ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+    "phi3": ("qkv_proj", "o_proj", "gate_up_proj", "down_proj"),
+    "gpt2": ("c_attn", "c_proj", "c_fc"),
+}
+
+
+def _hp(default, help_text, **bounds):
+    kw = {"default_factory": lambda: list(default)} if isinstance(default, list) else {"default": default}
+    return field(**kw, metadata={"help": help_text, **bounds})
+
+
+@dataclass
+class LoraHyperparams:
+    r: int = _hp(64, "LoRA rank: the width of the low-rank update (8–64 is common).", min=1, max=1024)
+    alpha: int = _hp(16, "LoRA alpha: the update is scaled by alpha / r.", min=1, max=4096)
+    dropout: float = _hp(0.05, "Dropout on the LoRA input during training.", min=0.0, max=0.9)
+    target_modules: list = _hp([], "Linear layers to adapt; empty means every linear projection of the model.")
+    learning_rate: float = _hp(2e-4, "Peak learning rate of AdamW.", min_exclusive=0.0, max=1.0)
+    lr_scheduler: str = _hp("linear", "Learning-rate schedule after warm-up.", choices=SCHEDULERS)
+    warmup_ratio: float = _hp(0.03, "Fraction of the steps spent warming the learning rate up.", min=0.0, max=0.5)
+    epochs: int = _hp(1, "Passes over the snapshot (1–3).", min=1, max=3)
+    batch_size: int = _hp(8, "Examples per device per step.", min=1, max=1024)
+    gradient_accumulation: int = _hp(1, "Steps whose gradients are summed before an update.", min=1, max=1024)
+    max_seq_length: int = _hp(1024, "Longer examples are cut; at most the model's max_position_embeddings.",
+                              min=16, max=1_048_576)
+    seed: int = _hp(42, "Seed for shuffling and LoRA initialisation.", min=0, max=2**31 - 1)
+    packing: bool = _hp(False, "Pack several short examples into one sequence of max_seq_length.")
+    save_steps: int = _hp(50, "Checkpoint every N optimizer steps (a redelivered job resumes from the last).",
+                          min=1, max=1_000_000)
+    max_steps: int = _hp(0, "Stop after this many steps (0: run the epochs).", min=0, max=10_000_000)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+HYPERPARAM_FIELDS = {f.name: f for f in fields(LoraHyperparams)}
+DEFAULTS = LoraHyperparams().to_dict()
+
+
+class HyperparamError(ValueError):
+    """`errors` maps a field name to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+
+
+def _coerce(name: str, value, kind):
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off", ""}:
+            return False
+        raise ValueError(_("must be true or false"))
+    if kind is list:
+        items = value.replace(",", " ").split() if isinstance(value, str) else list(value or [])
+        return [str(v).strip() for v in items if str(v).strip()]
+    if kind is int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(_("must be a whole number"))
+        try:
+            return int(str(value).strip()) if not isinstance(value, (int, float)) else int(value)
+        except ValueError:
+            raise ValueError(_("must be a whole number")) from None
+    if kind is float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError(_("must be a number")) from None
+    return str(value).strip()
+
+
+def _check_bounds(value, meta) -> str | None:
+    if "choices" in meta and value not in meta["choices"]:
+        return _("must be one of %(choices)s") % {"choices": ", ".join(meta["choices"])}
+    if "min_exclusive" in meta and value <= meta["min_exclusive"]:
+        return _("must be greater than %(min)s") % {"min": meta["min_exclusive"]}
+    if "min" in meta and value < meta["min"]:
+        return _("must be at least %(min)s") % {"min": meta["min"]}
+    if "max" in meta and value > meta["max"]:
+        return _("must be at most %(max)s") % {"max": meta["max"]}
+    return None
+
+
+def model_config_read(base_model: str) -> dict | None:
+    """config.json of a local model folder under the model roots, read without torch; None for a hub id."""
+    path = Path(base_model)
+    if not path.is_absolute():
+        return None
+    resolved = path.resolve()
+    roots = [Path(r).resolve() for r in settings.MODEL_ROOTS]
+    if not any(resolved == r or r in resolved.parents for r in roots):
+        return None
+    try:
+        return json.loads((resolved / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def hyperparams_validate(data: dict | None, *, model_config: dict | None = None) -> dict:
+    """Returns the full, clean hyper-parameters (defaults filled in) or raises HyperparamError naming each bad
+    field. `model_config` (a config.json) adds the checks that need the model: max length, module names."""
+    data = dict(data or {})
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(data) - set(HYPERPARAM_FIELDS))
+    for name in unknown:
+        errors.setdefault(name, []).append(_("unknown hyper-parameter"))
+    clean = {}
+    for name, f in HYPERPARAM_FIELDS.items():
+        kind = f.type
+        raw = data.get(name, None)
+        if raw is None or (isinstance(raw, str) and raw.strip() == "" and kind is not list and kind is not bool):
+            clean[name] = DEFAULTS[name]
+            continue
+        try:
+            value = _coerce(name, raw, kind)
+        except ValueError as exc:
+            errors.setdefault(name, []).append(f"{exc} ({raw!r})")
+            continue
+        problem = _check_bounds(value, f.metadata) if kind is not list and kind is not bool else None
+        if problem:
+            errors.setdefault(name, []).append(f"{problem} ({value})")
+        clean[name] = value
+    if model_config:
+        limit = model_config.get("max_position_embeddings")
+        if data.get("max_seq_length") in (None, "") and isinstance(limit, int):
+            clean["max_seq_length"] = min(clean["max_seq_length"], limit)  # the default adapts; a choice does not
+        _check_against_model(clean, model_config, errors)
+    if errors:
+        raise HyperparamError(errors)
+    return clean
+
+
+def _check_against_model(clean: dict, config: dict, errors: dict) -> None:
+    limit = config.get("max_position_embeddings")
+    length = clean.get("max_seq_length")
+    if isinstance(limit, int) and isinstance(length, int) and length > limit:
+        errors.setdefault("max_seq_length", []).append(
+            _("%(n)s is beyond the model's max_position_embeddings (%(limit)s)") % {"n": length, "limit": limit})
+    known = KNOWN_TARGET_MODULES.get(config.get("model_type", ""))
+    if known:
+        bad = [m for m in clean.get("target_modules") or [] if m not in known]
+        if bad:
+            errors.setdefault("target_modules", []).append(
+                _("unknown module(s) %(bad)s for a %(type)s model; known: %(known)s")
+                % {"bad": ", ".join(bad), "type": config.get("model_type"), "known": ", ".join(known)})

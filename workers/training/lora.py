@@ -1,0 +1,375 @@
+"""The LoRA runner: transformers + peft, loss on assistant tokens only. Pure: no ORM.
+
+    train(TrainConfig(...), conversations, on_step=..., log=...) -> TrainResult
+
+- Examples go through the tokenizer's own chat template with `return_assistant_tokens_mask=True`, so only
+  assistant tokens carry a loss (the template must wrap assistant content in {% generation %}).
+- Plain `transformers.Trainer` rather than TRL's SFTTrainer: we need only tokenisation with the assistant mask,
+  a collator and a callback, and SFTConfig's defaults (bf16, gradient checkpointing) are 4–18x slower on a CPU.
+- Checkpoints every `save_steps` under `output_dir`; calling `train` again with the same output dir resumes from
+  the last one (optimizer, scheduler, RNG and step included). That is how a redelivered job continues.
+- Several GPUs: run `python -m workers.training.lora CONFIG.json` under `accelerate launch` / `torchrun`
+  (see docs/training.md); the same code runs in every process and only rank 0 writes the adapter.
+"""
+import json
+import math
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from labelstudio_app.training.hyperparams import LoraHyperparams
+
+CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+
+
+class TrainingError(ValueError):
+    """A problem with the inputs that a user can fix (bad module name, no usable example, ...)."""
+
+
+@dataclass
+class TrainConfig:
+    base_model: str = field(metadata={"help": "Folder (or hub id) of the base model to adapt."})
+    output_dir: str = field(metadata={"help": "Checkpoints go here; a second run with this dir resumes."})
+    adapter_dir: str = field(metadata={"help": "The final adapter (PEFT format) and flywheel.json go here."})
+    hyperparams: LoraHyperparams = field(default_factory=LoraHyperparams,
+                                         metadata={"help": "r, alpha, lr, epochs, ... (labelstudio_app.training."
+                                                           "hyperparams: defaults and validation)."})
+    continue_from_adapter: str | None = field(
+        default=None, metadata={"help": "An adapter on base_model to merge first; a new adapter is trained on top."})
+    merged_base_dir: str | None = field(
+        default=None, metadata={"help": "Where the merged base is saved when continuing from an adapter."})
+    save_merged: bool = field(default=False, metadata={"help": "Also save base + new adapter merged (full weights)."})
+    trust_remote_code: bool = field(default=False, metadata={"help": "Passed to from_pretrained."})
+    metadata: dict = field(default_factory=dict, metadata={"help": "Written into flywheel.json (snapshot hash, ...)."})
+
+
+@dataclass
+class StepInfo:
+    step: int
+    total_steps: int
+    loss: float | None
+    eta_seconds: float | None
+    learning_rate: float | None = None
+
+
+@dataclass
+class TrainResult:
+    adapter_dir: str
+    merged_dir: str | None
+    base_model_dir: str  # what the adapter applies to (the merged base when continuing from an adapter)
+    steps: int
+    resumed_from_step: int
+    losses: list  # [[step, loss], ...] of this process's run
+    examples: int
+    skipped: int
+    train_tokens: int
+    train_seconds: float
+    target_modules: list
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.train_tokens / self.train_seconds if self.train_seconds else 0.0
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "tokens_per_second": round(self.tokens_per_second, 1)}
+
+
+# ---- rows -> conversations ------------------------------------------------------------------------------
+
+_SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
+                   "system": "system", "model": "assistant"}
+
+
+def row_messages(row: dict) -> list[dict]:
+    """A snapshot row in any of our formats (OpenAI chat, ShareGPT, alpaca) -> chat messages."""
+    if isinstance(row.get("messages"), list):
+        return [{"role": m["role"], "content": str(m["content"])} for m in row["messages"]]
+    if isinstance(row.get("conversations"), list):
+        msgs = [{"role": _SHAREGPT_ROLES.get(m.get("from", ""), m.get("from", "")), "content": str(m.get("value", ""))}
+                for m in row["conversations"]]
+        if row.get("system"):
+            msgs.insert(0, {"role": "system", "content": str(row["system"])})
+        return msgs
+    if "instruction" in row and "output" in row:
+        prompt = str(row["instruction"]) + (f"\n\n{row['input']}" if row.get("input") else "")
+        msgs = [{"role": "user", "content": prompt}, {"role": "assistant", "content": str(row["output"])}]
+        if row.get("system"):
+            msgs.insert(0, {"role": "system", "content": str(row["system"])})
+        return msgs
+    raise TrainingError(f"row is not OpenAI chat, ShareGPT or alpaca: keys {sorted(row)}")
+
+
+def read_jsonl_conversations(path: str | Path) -> list[list[dict]]:
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    out.append(row_messages(json.loads(line)))
+                except (ValueError, KeyError) as exc:
+                    raise TrainingError(f"line {number}: {exc}") from None
+    return out
+
+
+# ---- tokenisation ---------------------------------------------------------------------------------------
+
+def tokenize_conversation(tokenizer, messages: list[dict], max_length: int) -> dict | None:
+    """input_ids + labels (-100 outside assistant turns), cut to max_length; None when nothing is trainable."""
+    enc = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True,
+                                        return_assistant_tokens_mask=True)
+    ids = list(enc["input_ids"])[:max_length]
+    mask = list(enc["assistant_masks"])[:max_length]
+    if not any(mask):
+        return None
+    return {"input_ids": ids, "labels": [t if m else -100 for t, m in zip(ids, mask, strict=True)]}
+
+
+def count_tokens(tokenizer, conversations: list[list[dict]]) -> int:
+    """Tokens of every conversation rendered through the chat template (what training reads)."""
+    return sum(len(tokenizer.apply_chat_template(c, tokenize=True, return_dict=False)) for c in conversations)
+
+
+def pack(examples: list[dict], max_length: int) -> list[dict]:
+    """Greedy packing: consecutive examples share one sequence up to max_length (labels keep their masks)."""
+    packed, cur = [], {"input_ids": [], "labels": []}
+    for ex in examples:
+        if cur["input_ids"] and len(cur["input_ids"]) + len(ex["input_ids"]) > max_length:
+            packed.append(cur)
+            cur = {"input_ids": [], "labels": []}
+        cur["input_ids"] = cur["input_ids"] + ex["input_ids"]
+        cur["labels"] = cur["labels"] + ex["labels"]
+    if cur["input_ids"]:
+        packed.append(cur)
+    return packed
+
+
+class Collator:
+    """Right-pads a batch; counts the real tokens it hands out (for throughput)."""
+
+    def __init__(self, pad_id: int):
+        self.pad_id = pad_id
+        self.tokens = 0
+
+    def __call__(self, batch: list[dict]) -> dict:
+        import torch
+
+        width = max(len(b["input_ids"]) for b in batch)
+        ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+        labels = torch.full((len(batch), width), -100, dtype=torch.long)
+        attn = torch.zeros((len(batch), width), dtype=torch.long)
+        for i, b in enumerate(batch):
+            n = len(b["input_ids"])
+            ids[i, :n] = torch.tensor(b["input_ids"])
+            labels[i, :n] = torch.tensor(b["labels"])
+            attn[i, :n] = 1
+        self.tokens += int(attn.sum())
+        return {"input_ids": ids, "labels": labels, "attention_mask": attn}
+
+
+# ---- the model ------------------------------------------------------------------------------------------
+
+def linear_module_names(model) -> list[str]:
+    """Leaf names of every Linear layer except the output head: the default LoRA targets."""
+    import torch
+
+    names = set()
+    for full, module in model.named_modules():
+        if isinstance(module, torch.nn.Linear) and not full.endswith("lm_head"):
+            names.add(full.rsplit(".", 1)[-1])
+    return sorted(names)
+
+
+def resolve_target_modules(model, wanted: list[str]) -> list[str]:
+    available = linear_module_names(model)
+    if not wanted:
+        return available
+    bad = [m for m in wanted if m not in available]
+    if bad:
+        raise TrainingError(f"unknown target module(s) {', '.join(bad)}; this model's linear layers are: "
+                            f"{', '.join(available)}")
+    return list(wanted)
+
+
+def last_checkpoint(output_dir: str | Path) -> tuple[Path | None, int]:
+    """The newest complete checkpoint-N folder (one with trainer_state.json) and N."""
+    best, step = None, 0
+    root = Path(output_dir)
+    if root.is_dir():
+        for child in root.iterdir():
+            m = CHECKPOINT_RE.match(child.name)
+            if m and (child / "trainer_state.json").exists() and int(m.group(1)) > step:
+                best, step = child, int(m.group(1))
+    return best, step
+
+
+def _load_base(config: TrainConfig, log: Callable[[str], None]):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    dtype = torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
+    tokenizer = AutoTokenizer.from_pretrained(config.base_model, trust_remote_code=config.trust_remote_code)
+    model = AutoModelForCausalLM.from_pretrained(config.base_model, dtype=dtype,
+                                                 trust_remote_code=config.trust_remote_code)
+    base_dir = config.base_model
+    if config.continue_from_adapter:
+        from peft import PeftModel
+
+        log(f"merging adapter {config.continue_from_adapter} into the base before training a new one")
+        model = PeftModel.from_pretrained(model, config.continue_from_adapter).merge_and_unload()
+        if config.merged_base_dir:
+            if not (Path(config.merged_base_dir) / "config.json").exists():
+                model.save_pretrained(config.merged_base_dir)
+                tokenizer.save_pretrained(config.merged_base_dir)
+            base_dir = config.merged_base_dir
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer, base_dir
+
+
+def _callback(on_step, losses: list):
+    from transformers import TrainerCallback
+
+    class Progress(TrainerCallback):
+        """Streams step / loss / ETA; `on_step` may raise (a cancel) and that stops training between steps."""
+
+        def __init__(self):
+            self.t0 = None
+            self.first_step = 0
+
+        def on_train_begin(self, args, state, control, **kw):
+            self.t0, self.first_step = time.monotonic(), state.global_step
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            # logging_steps=1: one call per optimizer step, right after it; a raise here stops between steps.
+            if not logs or "loss" not in logs:
+                return
+            loss = float(logs["loss"])
+            losses.append([state.global_step, round(loss, 6)])
+            done = state.global_step - self.first_step
+            elapsed = time.monotonic() - self.t0
+            eta = elapsed / done * (state.max_steps - state.global_step) if done else None
+            if on_step and state.is_world_process_zero:
+                on_step(StepInfo(state.global_step, state.max_steps, loss, eta, logs.get("learning_rate")))
+
+    return Progress()
+
+
+def _training_args(config: TrainConfig):
+    import torch
+    from transformers import TrainingArguments
+
+    hp = config.hyperparams
+    on_gpu = torch.cuda.is_available()
+    return TrainingArguments(
+        output_dir=config.output_dir, per_device_train_batch_size=hp.batch_size,
+        gradient_accumulation_steps=hp.gradient_accumulation, learning_rate=hp.learning_rate,
+        lr_scheduler_type=hp.lr_scheduler, warmup_steps=hp.warmup_ratio, num_train_epochs=hp.epochs,
+        max_steps=hp.max_steps or -1, logging_steps=1, save_strategy="steps", save_steps=hp.save_steps,
+        save_total_limit=2, seed=hp.seed, report_to=[], use_cpu=not on_gpu,
+        bf16=on_gpu and torch.cuda.is_bf16_supported(),
+        dataloader_num_workers=0, remove_unused_columns=False, disable_tqdm=True, log_level="warning",
+    )
+
+
+def train(config: TrainConfig, conversations: list[list[dict]], *, on_step: Callable[[StepInfo], None] | None = None,
+          log: Callable[[str], None] = print) -> TrainResult:
+    """Trains (or resumes) a LoRA adapter on `conversations` and saves it; see the module docstring."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import PrinterCallback, Trainer, set_seed
+
+    hp = config.hyperparams
+    set_seed(hp.seed)
+    model, tokenizer, base_dir = _load_base(config, log)
+    limit = getattr(model.config, "max_position_embeddings", None)
+    if limit and hp.max_seq_length > limit:
+        raise TrainingError(f"max_seq_length {hp.max_seq_length} is beyond the model's max_position_embeddings "
+                            f"({limit})")
+    targets = resolve_target_modules(model, hp.target_modules)
+    examples = [e for e in (tokenize_conversation(tokenizer, c, hp.max_seq_length) for c in conversations) if e]
+    skipped = len(conversations) - len(examples)
+    if not examples:
+        raise TrainingError("no example has an assistant turn to learn from (is the chat template missing "
+                            "{% generation %} tags?)")
+    if hp.packing:
+        examples = pack(examples, hp.max_seq_length)
+    peft_config = LoraConfig(r=hp.r, lora_alpha=hp.alpha, lora_dropout=hp.dropout, target_modules=targets,
+                             task_type="CAUSAL_LM")
+    model = get_peft_model(model, peft_config)
+    resume_dir, resume_step = last_checkpoint(config.output_dir)
+    log(f"{len(examples)} training sequences ({skipped} skipped), LoRA on {', '.join(targets)}; "
+        + (f"resuming from checkpoint at step {resume_step}" if resume_dir else "starting at step 0"))
+    losses: list = []
+    collator = Collator(tokenizer.pad_token_id)
+    trainer = Trainer(model=model, args=_training_args(config), train_dataset=examples,
+                      data_collator=collator, callbacks=[_callback(on_step, losses)])
+    trainer.remove_callback(PrinterCallback)  # logs go through on_step / log, not stdout
+    t0 = time.monotonic()
+    output = trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
+    seconds = time.monotonic() - t0
+    merged_dir = _save(config, trainer, tokenizer, targets) if trainer.is_world_process_zero() else None
+    return TrainResult(adapter_dir=config.adapter_dir, merged_dir=merged_dir, base_model_dir=base_dir,
+                       steps=output.global_step, resumed_from_step=resume_step, losses=losses,
+                       examples=len(examples), skipped=skipped, train_tokens=collator.tokens,
+                       train_seconds=round(seconds, 3), target_modules=targets)
+
+
+def _save(config: TrainConfig, trainer, tokenizer, targets: list[str]) -> str | None:
+    """Adapter (adapter_config.json + adapter_model.safetensors) and flywheel.json; written to a temp dir and
+    renamed, so a crash never leaves half an adapter where a model version could point."""
+    final = Path(config.adapter_dir)
+    tmp = final.with_name(final.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model = trainer.model
+    model.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    meta = {**config.metadata, "hyperparams": asdict(config.hyperparams), "target_modules": targets,
+            "base_model": config.base_model, "continued_from_adapter": config.continue_from_adapter}
+    (tmp / "flywheel.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+    merged_dir = None
+    if config.save_merged:
+        merged = model.merge_and_unload()
+        merged.save_pretrained(tmp / "merged", safe_serialization=True)
+        tokenizer.save_pretrained(tmp / "merged")
+        merged_dir = str(final / "merged")
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    return merged_dir
+
+
+def steps_estimate(n_examples: int, hp: LoraHyperparams, world_size: int = 1) -> int:
+    """Optimizer steps the Trainer will run (before packing), for a progress total before the model loads."""
+    if hp.max_steps:
+        return hp.max_steps
+    per_epoch = math.ceil(n_examples / (hp.batch_size * world_size))
+    return max(1, math.ceil(per_epoch / hp.gradient_accumulation) * hp.epochs)
+
+
+def main() -> None:
+    """`python -m workers.training.lora CONFIG.json` (also under `accelerate launch` / `torchrun`).
+
+    CONFIG.json: {"config": {TrainConfig fields, hyperparams as a dict}, "data": "snapshot.jsonl",
+    "result": "result.json"}. Progress lines go to stdout as JSON."""
+    import sys
+
+    spec = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    cfg = dict(spec["config"])
+    cfg["hyperparams"] = LoraHyperparams(**cfg.get("hyperparams", {}))
+    config = TrainConfig(**cfg)
+
+    def report(info: StepInfo) -> None:
+        print(json.dumps({"step": info.step, "total": info.total_steps, "loss": info.loss,
+                          "eta": info.eta_seconds}), flush=True)
+
+    result = train(config, read_jsonl_conversations(spec["data"]), on_step=report,
+                   log=lambda t: print(json.dumps({"log": t}), flush=True))
+    if int(os.environ.get("RANK", "0")) == 0 and spec.get("result"):
+        Path(spec["result"]).write_text(json.dumps(result.to_dict()), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
