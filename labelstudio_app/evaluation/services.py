@@ -1,0 +1,255 @@
+"""Writes for model versions, generation jobs and candidates."""
+from collections.abc import Iterable
+from urllib.parse import urlparse
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, QuerySet
+from django.utils.translation import gettext as _
+
+from labelstudio_app.evaluation import modelfiles
+from labelstudio_app.evaluation.models import Candidate, ModelVersion
+from labelstudio_app.evaluation.params import params_hash, params_normalise
+from labelstudio_app.jobs.models import Job
+from labelstudio_app.jobs.services import job_create
+from labelstudio_app.projects.models import Item, Project
+
+Backend = ModelVersion.Backend
+MAX_SAMPLES = 32
+MAX_BATCH = 256
+# backend -> option name -> type. Anything else in backend_options is refused, so a typo never passes silently.
+BACKEND_OPTIONS: dict[str, dict[str, type]] = {
+    Backend.TRANSFORMERS: {"device": str, "dtype": str, "batch_size": int},
+    Backend.VLLM: {"dtype": str, "max_model_len": int, "gpu_memory_utilization": float, "max_lora_rank": int,
+                   "max_loras": int, "tensor_parallel_size": int, "batch_size": int, "enforce_eager": bool},
+    Backend.OPENAI: {"base_url": str, "model": str, "api_key_env": str, "timeout": float, "max_retries": int,
+                     "concurrency": int, "lora_name": str, "batch_size": int},
+}
+# Parameters a backend cannot honour; asking for them is refused before a job starts (see docs/generation.md).
+UNSUPPORTED_PARAMS = {Backend.VLLM: ("no_repeat_ngram_size",), Backend.OPENAI: ("no_repeat_ngram_size",)}
+
+
+def _options_clean(backend: str, options: dict | None, base_model: str) -> dict:
+    options = dict(options or {})
+    allowed = BACKEND_OPTIONS[backend]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValidationError({"backend_options": _("Unknown option(s) for the %(backend)s backend: %(names)s. "
+                                                    "Known: %(known)s.") % {
+            "backend": backend, "names": ", ".join(unknown), "known": ", ".join(sorted(allowed))}})
+    for name, kind in allowed.items():
+        if name in options and options[name] is not None:
+            value = options[name]
+            ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                ok, options[name] = True, float(value)
+            if not ok:
+                raise ValidationError({"backend_options": _("%(name)s: expected %(kind)s, got %(value)r.") % {
+                    "name": name, "kind": kind.__name__, "value": value}})
+    if backend == Backend.OPENAI:
+        url = urlparse(options.get("base_url") or "")
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise ValidationError({"backend_options": _(
+                "base_url: an http(s) URL of an OpenAI-compatible server is required, e.g. http://host:8000/v1.")})
+        options["base_url"] = options["base_url"].rstrip("/")
+        options.setdefault("model", base_model)
+        env_name = options.get("api_key_env", "")
+        if env_name and not env_name.replace("_", "").isalnum():
+            raise ValidationError({"backend_options": _(
+                "api_key_env: the NAME of an environment variable holding the key (never the key itself).")})
+    return options
+
+
+def _model_files_check(*, backend: str, base_model: str, adapter_path: str) -> tuple[str, str, dict, int | None]:
+    metadata: dict = {}
+    if backend == Backend.OPENAI:
+        # The server loads the base model; we only keep the name it serves. Adapters must still be ours.
+        base = base_model.strip()
+        if not base:
+            raise ValidationError({"base_model": _("A base model is required.")})
+        count = None
+    else:
+        info = modelfiles.base_model_inspect(base_model)
+        base, count = info.path, info.parameter_count
+        metadata["chat_template"] = {True: "ok", False: "missing", None: "unchecked"}[info.chat_template]
+        metadata["warnings"] = list(info.warnings)
+    if adapter_path.strip():
+        adapter = modelfiles.adapter_inspect(adapter_path)
+        metadata["adapter_parameter_count"] = adapter.parameter_count
+        metadata.setdefault("warnings", []).extend(adapter.warnings)
+        adapter_path = adapter.path
+    return base, adapter_path, metadata, count
+
+
+@transaction.atomic
+def model_version_create(*, project: Project, user, name: str, base_model: str, adapter_path: str = "",
+                         parent: ModelVersion | None = None, backend: str = "transformers",
+                         backend_options: dict | None = None, parameter_count: int | None = None,
+                         trust_remote_code: bool = False, metadata: dict | None = None) -> ModelVersion:
+    """Registers a model version after checking its files (roots, safetensors, chat template).
+
+    `trust_remote_code` may be turned on only by an admin (staff). The parameter count is read from the
+    safetensors headers when the base model is a local folder; an explicit `parameter_count` wins.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("A name is required.")})
+    if backend not in Backend.values:
+        raise ValidationError({"backend": _("Unknown backend %(b)r; use one of %(all)s.")
+                               % {"b": backend, "all": ", ".join(Backend.values)}})
+    if trust_remote_code and not (user is not None and user.is_staff):
+        raise PermissionDenied(_("Only an admin may turn on trust_remote_code."))
+    if parent is not None and parent.project_id != project.pk:
+        raise ValidationError({"parent": _("The parent must be a model version of the same project.")})
+    if parameter_count is not None and parameter_count < 0:
+        raise ValidationError({"parameter_count": _("Must be a positive number.")})
+    if ModelVersion.objects.filter(project=project, name=name).exists():
+        raise ValidationError({"name": _("A model version named %(name)s already exists in this project.")
+                               % {"name": name}})
+    options = _options_clean(backend, backend_options, base_model.strip())
+    base, adapter, checked, count = _model_files_check(backend=backend, base_model=base_model,
+                                                       adapter_path=adapter_path or "")
+    try:
+        with transaction.atomic():
+            return ModelVersion.objects.create(
+                project=project, name=name, base_model=base, adapter_path=adapter, parent=parent,
+                parameter_count=parameter_count if parameter_count is not None else count, backend=backend,
+                backend_options=options, trust_remote_code=trust_remote_code,
+                metadata={**checked, **(metadata or {})},
+                created_by=user if user is not None and user.is_authenticated else None,
+            )
+    except IntegrityError:
+        raise ValidationError({"name": _("A model version named %(name)s already exists in this project.")
+                               % {"name": name}}) from None
+
+
+@transaction.atomic
+def model_version_update(*, model_version: ModelVersion, user, name: str | None = None,
+                         parent: ModelVersion | None | bool = False, backend_options: dict | None = None,
+                         trust_remote_code: bool | None = None, metadata: dict | None = None) -> ModelVersion:
+    """Edits what can change without changing which weights a version names (base and adapter are fixed:
+    candidates already written by it must stay true)."""
+    mv = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ValidationError({"name": _("A name is required.")})
+        if ModelVersion.objects.filter(project_id=mv.project_id, name=name).exclude(pk=mv.pk).exists():
+            raise ValidationError({"name": _("A model version named %(name)s already exists in this project.")
+                                   % {"name": name}})
+        mv.name = name
+    if parent is not False:
+        if parent is not None:
+            if parent.project_id != mv.project_id:
+                raise ValidationError({"parent": _("The parent must be a model version of the same project.")})
+            ancestor = parent
+            while ancestor is not None:
+                if ancestor.pk == mv.pk:
+                    raise ValidationError({"parent": _("A version cannot descend from itself.")})
+                ancestor = ancestor.parent
+        mv.parent = parent
+    if backend_options is not None:
+        mv.backend_options = _options_clean(mv.backend, backend_options, mv.base_model)
+    if trust_remote_code is not None and trust_remote_code != mv.trust_remote_code:
+        if not user.is_staff:
+            raise PermissionDenied(_("Only an admin may change trust_remote_code."))
+        mv.trust_remote_code = trust_remote_code
+    if metadata is not None:
+        mv.metadata = {**mv.metadata, **metadata}
+    mv.save()
+    return mv
+
+
+def model_version_delete(*, model_version: ModelVersion) -> None:
+    """Deletes a version and its candidates; refused while a review round uses it."""
+    try:
+        model_version.delete()
+    except ProtectedError:
+        raise ValidationError(_("%(name)s is used by a review round and cannot be deleted.")
+                              % {"name": model_version.name}) from None
+
+
+def _item_ids(project: Project, items) -> tuple[list[int], dict]:
+    """Explicit items (Items, ids or a queryset) or a filter dict {task_type, status, all} -> sorted ids."""
+    if isinstance(items, dict):
+        spec = {k: v for k, v in items.items() if v not in (None, "", [])}
+        unknown = sorted(set(spec) - {"task_type", "status", "all", "ids"})
+        if unknown:
+            raise ValidationError({"items": _("Unknown item filter(s): %(names)s.") % {"names": ", ".join(unknown)}})
+        qs = Item.objects.filter(project=project)
+        if "ids" in spec:
+            return _item_ids(project, spec["ids"])
+        if "task_type" in spec:
+            task_types = spec["task_type"] if isinstance(spec["task_type"], list) else [spec["task_type"]]
+            qs = qs.filter(task_type__in=task_types)
+        if "status" in spec:
+            if spec["status"] not in Item.Status.values:
+                raise ValidationError({"items": _("status: %(s)r is not one of %(all)s.")
+                                       % {"s": spec["status"], "all": ", ".join(Item.Status.values)}})
+            qs = qs.filter(status=spec["status"])
+        return list(qs.order_by("id").values_list("id", flat=True)), spec
+    if isinstance(items, QuerySet):
+        ids = list(items.filter(project=project).values_list("id", flat=True))
+        return sorted(set(ids)), {"ids": len(ids)}
+    wanted: set[int] = set()
+    for entry in items or []:
+        try:
+            wanted.add(entry.pk if isinstance(entry, Item) else int(entry))
+        except (TypeError, ValueError):
+            raise ValidationError({"items": _("Not an item id: %(v)r.") % {"v": entry}}) from None
+    found = set(Item.objects.filter(project=project, pk__in=wanted).values_list("id", flat=True))
+    missing = sorted(wanted - found)
+    if missing:
+        raise ValidationError({"items": _("Item(s) not in this project: %(ids)s.")
+                               % {"ids": ", ".join(map(str, missing[:20]))}})
+    return sorted(found), {"ids": len(found)}
+
+
+def generation_job_create(*, project: Project, user, model_versions: list, items, n_samples: int = 1,
+                          params: dict | None = None, then: dict | None = None,
+                          batch_size: int | None = None) -> Job:
+    """Queues a `generation` job: every item x model version x sample index still missing for these
+    sampling parameters gets a candidate. Items: Items, ids, a queryset, or a filter dict
+    ({"task_type": ..., "status": ..., "all": true}). The job is sent once the transaction commits."""
+    if not model_versions:
+        raise ValidationError({"model_versions": _("Pick at least one model version.")})
+    mv_ids = sorted({mv.pk if isinstance(mv, ModelVersion) else int(mv) for mv in model_versions})
+    mvs = list(ModelVersion.objects.filter(project=project, pk__in=mv_ids))
+    if len(mvs) != len(mv_ids):
+        raise ValidationError({"model_versions": _("Model version(s) not in this project: %(ids)s.") % {
+            "ids": ", ".join(map(str, sorted(set(mv_ids) - {mv.pk for mv in mvs})))}})
+    try:
+        n_samples = int(n_samples)
+    except (TypeError, ValueError):
+        raise ValidationError({"n_samples": _("Must be a whole number.")}) from None
+    if not 1 <= n_samples <= MAX_SAMPLES:
+        raise ValidationError({"n_samples": _("Must be between 1 and %(max)s.") % {"max": MAX_SAMPLES}})
+    if batch_size is not None and not 1 <= int(batch_size) <= MAX_BATCH:
+        raise ValidationError({"batch_size": _("Must be between 1 and %(max)s.") % {"max": MAX_BATCH}})
+    sampling = params_normalise(params)
+    for mv in mvs:
+        for name in UNSUPPORTED_PARAMS.get(mv.backend, ()):
+            if sampling[name]:
+                raise ValidationError({"params": _(
+                    "%(param)s is not supported by the %(backend)s backend of %(mv)s; set it to 0.")
+                    % {"param": name, "backend": mv.backend, "mv": mv.name}})
+    item_ids, item_filter = _item_ids(project, items)
+    if not item_ids:
+        raise ValidationError({"items": _("No items match.")})
+    total = len(item_ids) * len(mvs) * n_samples
+    job_params = {
+        "model_version_ids": mv_ids, "item_ids": item_ids, "item_filter": item_filter, "n_samples": n_samples,
+        "sampling": sampling, "params_hash": params_hash(sampling), "then": then,
+    }
+    if batch_size:
+        job_params["batch_size"] = int(batch_size)
+    with transaction.atomic():
+        return job_create(kind="generation", user=user, project=project, params=job_params, total=total)
+
+
+def candidates_store(*, rows: Iterable[dict]) -> int:
+    """Writes one batch of candidates; rows already there (same natural key) are left as they are, so a
+    redelivered job only fills gaps. Returns how many rows were offered."""
+    objs = [Candidate(**row) for row in rows]
+    Candidate.objects.bulk_create(objs, ignore_conflicts=True)
+    return len(objs)
