@@ -20,6 +20,7 @@ JOB_KINDS: dict[str, JobKind] = {
     "generation": JobKind("gpu", "workers.generation.job.generation_run", "Generation"),
     "training": JobKind("gpu", "workers.training.job.training_run", "Training"),
     "audit": JobKind("gpu", "workers.audit.audit_run", "Label audit"),
+    "tiny_model": JobKind("gpu", "workers.generation.tiny.tiny_model_run", "Tiny demo model"),
 }
 
 

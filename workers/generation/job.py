@@ -1,0 +1,91 @@
+"""The `generation` job: glue between the Job/Candidate tables and a backend (the ML itself is pure).
+
+It computes what is still missing (natural key: item, model version, sample index, params hash), generates
+only that in batches, writes each batch with `bulk_create(ignore_conflicts=True)` and reports progress
+between batches (which is also where a cancel lands). A redelivered or restarted job therefore only fills
+gaps. Each sample gets its own seed, derived from the job's seed, the item and the sample index: the n
+samples of an item differ, and a rerun draws the same ones.
+"""
+import hashlib
+import logging
+
+from labelstudio_app.evaluation import modelfiles, selectors, services
+from labelstudio_app.evaluation.prompts import item_messages
+from workers.generation.backends import load_backend
+from workers.generation.base import GenerationRequest, ModelSpec, SamplingParams
+
+logger = logging.getLogger(__name__)
+DEFAULT_BATCH = 8
+
+
+def sample_seed(base_seed: int | None, item_id: int, sample_index: int) -> int:
+    """A stable per-sample seed: the same item and sample index always draw the same answer."""
+    digest = hashlib.sha256(f"{base_seed}:{item_id}:{sample_index}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % (2**31)
+
+
+def model_spec(mv) -> ModelSpec:
+    """The backend spec of a model version; local paths are checked against the model roots again here,
+    so a row edited behind the app's back still cannot load weights from elsewhere."""
+    base, adapter = mv.base_model, mv.adapter_path or None
+    if mv.backend != "openai" and not modelfiles.is_hub_id(base):
+        base = str(modelfiles.path_resolve_in_roots(base, field_name="base_model"))
+    if adapter:
+        adapter = str(modelfiles.path_resolve_in_roots(adapter, field_name="adapter_path"))
+    return ModelSpec(base_model=base, backend=mv.backend, adapter_path=adapter, options=dict(mv.backend_options),
+                     trust_remote_code=mv.trust_remote_code)
+
+
+def _missing(mvs, item_ids: list[int], n_samples: int, params_hash: str) -> dict[int, list[tuple[int, int]]]:
+    out = {}
+    for mv in mvs:
+        done = selectors.candidate_keys_done(model_version_id=mv.pk, item_ids=item_ids, params_hash=params_hash)
+        out[mv.pk] = [(i, s) for i in item_ids for s in range(n_samples) if (i, s) not in done]
+    return out
+
+
+def generation_run(ctx) -> dict:
+    p = ctx.params
+    job = ctx.job
+    n_samples, params_hash, sampling = int(p["n_samples"]), p["params_hash"], dict(p["sampling"])
+    mvs = selectors.model_versions_for_job(project_id=job.project_id, ids=p["model_version_ids"])
+    items = selectors.items_for_generation(project_id=job.project_id, item_ids=p["item_ids"])
+    item_ids = [i for i in p["item_ids"] if i in items]  # items deleted since the job was made drop out
+    total = len(item_ids) * len(mvs) * n_samples
+    missing = _missing(mvs, item_ids, n_samples, params_hash)
+    done = total - sum(len(m) for m in missing.values())
+    already = done
+    ctx.progress(done=done, total=total, message=f"{total - done} candidate(s) to generate")
+    if already:
+        ctx.log(f"{already} of {total} candidates already exist; generating the rest")
+    tokens = 0
+    for mv in mvs:
+        todo = missing[mv.pk]
+        if not todo:
+            continue
+        spec = model_spec(mv)
+        backend = load_backend(spec)
+        batch_size = int(p.get("batch_size") or mv.backend_options.get("batch_size") or DEFAULT_BATCH)
+        ctx.log(f"{mv.name}: {len(todo)} candidate(s) in batches of {batch_size}")
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start:start + batch_size]
+            requests = [
+                GenerationRequest(
+                    messages=item_messages(project=items[item_id].project, item=items[item_id]),
+                    params=SamplingParams(**{**sampling, "seed": sample_seed(sampling.get("seed"), item_id, s)}),
+                    adapter=spec.adapter_path,
+                )
+                for item_id, s in batch
+            ]
+            results = backend.generate(requests)
+            services.candidates_store(rows=[
+                {"item_id": item_id, "model_version_id": mv.pk, "sample_index": s, "params_hash": params_hash,
+                 "params": {**sampling, "seed": req.params.seed}, "text": res.text, "prompt_tokens": res.prompt_tokens,
+                 "completion_tokens": res.completion_tokens, "latency_ms": res.latency_ms,
+                 "finish_reason": res.finish_reason[:32], "job_id": job.pk}
+                for (item_id, s), req, res in zip(batch, requests, results)
+            ])
+            tokens += sum(r.completion_tokens for r in results)
+            done += len(batch)
+            ctx.progress(done=done, message=f"{mv.name}: {done} / {total}")
+    return {"total": total, "generated": total - already, "already_there": already, "completion_tokens": tokens}
