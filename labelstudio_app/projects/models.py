@@ -54,6 +54,8 @@ class Item(models.Model):
         indexes = [
             models.Index(fields=["project", "status", "id"]),
             models.Index(fields=["project", "task_type"]),
+            # keyset pagination of a project's items (WHERE project_id = … AND id > … ORDER BY id)
+            models.Index(fields=["project", "id"], name="item_project_id_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,137 @@
+"""Field validation shared by the record formats: every problem names the field and what is wrong."""
+from __future__ import annotations
+
+from typing import Any
+
+from labelstudio_app.projects.importers.base import Record, Report, type_name
+
+TEXT_KEYS = ("text", "question")
+ID_KEYS = ("external_id", "id")
+ANSWER_KEYS = ("reference_answer", "answer")
+MAX_TEXT_CHARS = 100_000
+
+
+class BadRecord(Exception):
+    """One record is unusable; the message names the field."""
+
+
+def opt_str(obj: dict, key: str) -> str:
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadRecord(f"field '{key}' must be a string, got {type_name(value)}")
+    return value
+
+
+def req_str(obj: dict, key: str, *, what: str | None = None) -> str:
+    if key not in obj or obj[key] is None:
+        raise BadRecord(f"missing field '{key}'" + (f" ({what})" if what else ""))
+    value = opt_str(obj, key)
+    if not value.strip():
+        raise BadRecord(f"field '{key}' is empty")
+    if len(value) > MAX_TEXT_CHARS:
+        raise BadRecord(f"field '{key}' is longer than {MAX_TEXT_CHARS} characters")
+    return value
+
+
+def first_key(obj: dict, keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        if key in obj and obj[key] is not None:
+            return key
+    return None
+
+
+def external_id(obj: dict) -> str:
+    key = first_key(obj, ID_KEYS)
+    if key is None:
+        return ""
+    value = obj[key]
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise BadRecord(f"field '{key}' must be a string or an integer, got {type_name(value)}")
+    value = str(value)
+    if len(value) > 200:
+        raise BadRecord(f"field '{key}' is longer than 200 characters")
+    return value
+
+
+def task_type(obj: dict) -> str:
+    value = opt_str(obj, "task_type").strip()
+    if len(value) > 200:
+        raise BadRecord("field 'task_type' is longer than 200 characters")
+    return value
+
+
+def context(value: Any, key: str = "context") -> list[dict]:
+    """A context is a list of turns: strings, or objects with `text` and optional `sender` / `time`."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [{"sender": "", "text": value, "time": ""}]
+    if not isinstance(value, list):
+        raise BadRecord(f"field '{key}' must be a list of turns, got {type_name(value)}")
+    turns = []
+    for i, turn in enumerate(value):
+        if isinstance(turn, str):
+            turns.append({"sender": "", "text": turn, "time": ""})
+            continue
+        if not isinstance(turn, dict):
+            raise BadRecord(f"field '{key}' turn {i + 1} must be a string or an object, got {type_name(turn)}")
+        out = {}
+        for part in ("sender", "text", "time"):
+            v = turn.get(part, "")
+            if v is None:
+                v = ""
+            if not isinstance(v, str):
+                raise BadRecord(f"field '{key}' turn {i + 1}: '{part}' must be a string, got {type_name(v)}")
+            out[part] = v
+        turns.append(out)
+    return turns
+
+
+def plain_record(obj: Any, line: int, *, used: tuple[str, ...] = ()) -> Record:
+    """A plain item: `text` or `question`, optional id, task_type, context, answer; the rest is metadata."""
+    if not isinstance(obj, dict):
+        raise BadRecord(f"expected an object, got {type_name(obj)}")
+    key = first_key(obj, TEXT_KEYS)
+    text = req_str(obj, key or "text", what="or 'question'" if key is None else None)
+    answer_key = first_key(obj, ANSWER_KEYS)
+    rec = Record(
+        text=text, line=line, external_id=external_id(obj), task_type=task_type(obj),
+        context=context(obj.get("context")),
+        reference_answer=opt_str(obj, answer_key) if answer_key else "",
+    )
+    known = {*TEXT_KEYS, *ID_KEYS, *ANSWER_KEYS, "task_type", "context", *used}
+    rec.metadata = {k: v for k, v in obj.items() if k not in known and k != key}
+    return rec
+
+
+def _storable(value, where: str) -> None:
+    """The database cannot store NUL characters or lone surrogates (e.g. from a JSON "\\ud800" escape)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise BadRecord(f"{where} contains a NUL character (\\u0000), which cannot be stored")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRecord(f"{where} contains an invalid unicode escape (a lone surrogate)") from None
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _storable(k, where)
+            _storable(v, f"field '{k}'" if where == "metadata" else where)
+    elif isinstance(value, list):
+        for v in value:
+            _storable(v, where)
+
+
+def emit(report: Report, line: int, build) -> Record | None:
+    """Runs `build()`; a BadRecord becomes an error on `line`."""
+    try:
+        record = build()
+        for name in ("text", "external_id", "task_type", "reference_answer", "context"):
+            _storable(getattr(record, name), f"field '{name}'")
+        _storable(record.metadata, "metadata")
+        return record
+    except BadRecord as exc:
+        report.error(line, str(exc))
+        return None

@@ -1,0 +1,39 @@
+"""OpenAI chat fine-tuning records: `messages` of `role` (system / user / assistant / tool) and `content`
+(a string, or a list of parts whose `text` parts are joined)."""
+from labelstudio_app.projects.importers import conversation as conv
+from labelstudio_app.projects.importers.base import Record, type_name
+from labelstudio_app.projects.importers.fields import BadRecord
+
+ROLES = {"user": conv.USER, "assistant": conv.ASSISTANT, "system": conv.SYSTEM, "developer": conv.SYSTEM,
+         "tool": conv.TOOL, "function": conv.TOOL}
+
+
+def _content(turn: dict, i: int) -> str:
+    if "content" not in turn:
+        raise BadRecord(f"field 'messages' turn {i + 1}: missing field 'content'")
+    value = turn["content"]
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts = []
+        for part in value:
+            if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
+                parts.append(part["text"])
+            elif not (isinstance(part, dict) and "type" in part):
+                raise BadRecord(f"field 'messages' turn {i + 1}: 'content' parts must be objects with a 'type'")
+        return "\n".join(parts)
+    raise BadRecord(f"field 'messages' turn {i + 1}: 'content' must be a string, got {type_name(value)}")
+
+
+def to_record(obj, line: int) -> Record:
+    turns = []
+    for i, turn in enumerate(conv.turn_list(obj, "messages")):
+        role_name = conv.turn_field(turn, "role", i, "messages")
+        role = ROLES.get(role_name)
+        if role is None:
+            raise BadRecord(f"field 'messages' turn {i + 1}: unknown role {role_name[:40]!r} "
+                            f"(expected one of {', '.join(sorted(ROLES))})")
+        turns.append((role, role_name, _content(turn, i)))
+    return conv.build(obj, line, turns=turns, list_key="messages")

@@ -1,0 +1,20 @@
+"""ShareGPT: `conversations` of `from` (human / gpt / system) and `value`."""
+from labelstudio_app.projects.importers import conversation as conv
+from labelstudio_app.projects.importers.base import Record
+from labelstudio_app.projects.importers.fields import BadRecord
+
+ROLES = {"human": conv.USER, "user": conv.USER, "gpt": conv.ASSISTANT, "assistant": conv.ASSISTANT,
+         "chatgpt": conv.ASSISTANT, "model": conv.ASSISTANT, "bot": conv.ASSISTANT, "system": conv.SYSTEM,
+         "tool": conv.TOOL, "function": conv.TOOL, "observation": conv.TOOL}
+
+
+def to_record(obj, line: int) -> Record:
+    turns = []
+    for i, turn in enumerate(conv.turn_list(obj, "conversations")):
+        who = conv.turn_field(turn, "from", i, "conversations")
+        role = ROLES.get(who.strip().lower())
+        if role is None:
+            raise BadRecord(f"field 'conversations' turn {i + 1}: unknown 'from' {who[:40]!r} "
+                            f"(expected one of {', '.join(sorted(ROLES))})")
+        turns.append((role, who, conv.turn_field(turn, "value", i, "conversations")))
+    return conv.build(obj, line, turns=turns, list_key="conversations")

@@ -1,0 +1,220 @@
+"""Writes for projects, members, imports and exports. Views and the API call these; nothing else saves."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+
+from labelstudio_app.accounts.models import Membership
+from labelstudio_app.jobs.models import Job
+from labelstudio_app.jobs.services import job_create
+from labelstudio_app.projects.exporters import EXPORT_FORMATS, SCOPES
+from labelstudio_app.projects.importers import FORMATS, ChatOptions, ImportFailed, Record, Report, detect, parse_path
+from labelstudio_app.projects.models import Item, Project
+
+PREVIEW_BYTES = 2 << 20
+PREVIEW_ROWS = 20
+_TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
+PROJECT_FIELDS = ("name", "description", "instructions", "label_schema", "overlap", "qa_required", "weights_3h",
+                  "harmlessness_veto", "prompt_template", "training_template")
+
+
+# ---- projects and members ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def project_create(*, user, name: str, **fields) -> Project:
+    """A new project; its creator becomes its manager."""
+    unknown = set(fields) - set(PROJECT_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown project fields: {', '.join(sorted(unknown))}")
+    project = Project.objects.create(name=name, created_by=user, **fields)
+    Membership.objects.create(user=user, project=project, role=Membership.Role.MANAGER)
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: Project, **fields) -> Project:
+    unknown = set(fields) - set(PROJECT_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown project fields: {', '.join(sorted(unknown))}")
+    for key, value in fields.items():
+        setattr(project, key, value)
+    project.save(update_fields=list(fields) or None)
+    return project
+
+
+@transaction.atomic
+def member_add(*, project: Project, username: str, role: str) -> Membership:
+    if role not in Membership.Role.values:
+        raise ValidationError(_("Unknown role %(role)s.") % {"role": role})
+    user = get_user_model().objects.filter(username=username.strip()).first()
+    if user is None:
+        raise ValidationError(_("No user named %(name)s.") % {"name": username})
+    membership, _created = Membership.objects.get_or_create(user=user, project=project, role=role)
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, project: Project, membership_id: int) -> None:
+    """Removes one role of one member; the last manager of a project cannot be removed."""
+    membership = Membership.objects.select_for_update().filter(project=project, pk=membership_id).first()
+    if membership is None:
+        raise ValidationError(_("No such member."))
+    if membership.role == Membership.Role.MANAGER and not Membership.objects.filter(
+            project=project, role=Membership.Role.MANAGER).exclude(pk=membership.pk).exists():
+        raise ValidationError(_("A project keeps at least one manager."))
+    membership.delete()
+
+
+# ---- imports ------------------------------------------------------------------------------------------------
+
+def _upload_root(project_id: int) -> Path:
+    return Path(settings.UPLOADS_DIR) / "imports" / str(project_id)
+
+
+def import_upload_save(*, project: Project, upload) -> dict:
+    """Saves an uploaded file under UPLOADS_DIR (refusing one over MAX_UPLOAD_MB) and returns its token."""
+    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+    if upload.size > limit:
+        raise ValidationError(_("The file is %(size).1f MB; the limit is %(limit)s MB.")
+                              % {"size": upload.size / 1024 / 1024, "limit": settings.MAX_UPLOAD_MB})
+    if upload.size == 0:
+        raise ValidationError(_("The file is empty."))
+    token = uuid.uuid4().hex
+    name = get_valid_filename(Path(upload.name or "upload").name)[:120] or "upload"
+    folder = _upload_root(project.pk) / token
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return {"token": token, "filename": name, "size": upload.size}
+
+
+def import_upload_path(*, project: Project, token: str) -> Path:
+    if not _TOKEN_RE.match(token or ""):
+        raise ValidationError(_("Unknown upload; upload the file again."))
+    folder = _upload_root(project.pk) / token
+    files = sorted(folder.iterdir()) if folder.is_dir() else []
+    if len(files) != 1:
+        raise ValidationError(_("Unknown upload; upload the file again."))
+    return files[0]
+
+
+def import_options_clean(*, fmt: str, options) -> dict:
+    if fmt not in FORMATS:
+        raise ValidationError(_("Unknown format %(fmt)s; choose one of %(formats)s.")
+                              % {"fmt": fmt, "formats": ", ".join(FORMATS)})
+    if isinstance(options, str):
+        try:
+            options = json.loads(options) if options.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ValidationError(_("options: invalid JSON (%(msg)s)") % {"msg": exc.msg}) from None
+    if not isinstance(options, dict):
+        raise ValidationError(_("options must be a JSON object"))
+    try:
+        return ChatOptions.from_dict(options).as_dict() if options else {}
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def import_preview(*, path: Path, fmt: str = "auto", options: dict | None = None) -> dict:
+    """Parses the first ~2 MB synchronously: the first rows as they will be stored, counts kept and dropped
+    by each rule, and every error found so far. Nothing is written."""
+    report = Report()
+    rows: list[dict] = []
+    try:
+        detected, container = detect(path, fmt)
+        for record in parse_path(path, report=report, fmt=fmt, options=options, max_bytes=PREVIEW_BYTES):
+            if len(rows) < PREVIEW_ROWS:
+                rows.append(record.as_dict())
+    except ImportFailed as exc:
+        return {"format": fmt, "container": "", "rows": [], "report": {**report.as_dict(), "errors": [str(exc)],
+                                                                        "error_count": 1}}
+    except ValueError as exc:
+        return {"format": fmt, "container": "", "rows": [], "report": {**report.as_dict(), "errors": [str(exc)],
+                                                                        "error_count": 1}}
+    return {"format": detected, "container": container, "rows": rows, "report": report.as_dict()}
+
+
+@transaction.atomic
+def import_start(*, project: Project, user, token: str, fmt: str = "auto", options=None) -> Job:
+    """Queues the import job for a saved upload; the worker parses and stores it."""
+    path = import_upload_path(project=project, token=token)
+    options = import_options_clean(fmt=fmt, options=options or {})
+    return job_create(kind="import", user=user, project=project,
+                      params={"path": str(path), "filename": path.name, "format": fmt, "options": options,
+                              "token": token})
+
+
+def import_create(*, project: Project, user, upload, fmt: str = "auto", options=None) -> Job:
+    """Upload + start in one call (the REST API)."""
+    options = import_options_clean(fmt=fmt, options=options or {})
+    saved = import_upload_save(project=project, upload=upload)
+    return import_start(project=project, user=user, token=saved["token"], fmt=fmt, options=options)
+
+
+def import_upload_delete(*, path: str) -> None:
+    folder = Path(path).parent
+    root = Path(settings.UPLOADS_DIR).resolve()
+    if folder.resolve().is_relative_to(root) and _TOKEN_RE.match(folder.name):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def items_insert(*, project_id: int, job_id: int | None, records: list[Record]) -> int:
+    """Stores one batch of parsed records. One function, one code path per backend: COPY on PostgreSQL
+    (about 5x faster than INSERT), bulk_create elsewhere. Runs inside the caller's transaction."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        columns = ("project_id", "external_id", "text", "context", "task_type", "reference_answer", "metadata",
+                   "source_job_id", "status", "is_gold", "created_at")
+        sql = f"COPY {Item._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+        dumps = json.dumps
+        with connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for r in records:
+                copy.write_row((project_id, r.external_id, r.text, dumps(r.context, ensure_ascii=False),
+                                r.task_type, r.reference_answer, dumps(r.metadata, ensure_ascii=False), job_id,
+                                Item.Status.OPEN, False, now))
+        return len(records)
+    Item.objects.bulk_create(
+        [Item(project_id=project_id, external_id=r.external_id, text=r.text, context=r.context,
+              task_type=r.task_type, reference_answer=r.reference_answer, metadata=r.metadata,
+              source_job_id=job_id) for r in records],
+        batch_size=1000,
+    )
+    return len(records)
+
+
+# ---- exports ------------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def export_start(*, project: Project, user, fmt: str, scope: str = "labelled") -> Job:
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationError(_("Unknown export format %(fmt)s; choose one of %(formats)s.")
+                              % {"fmt": fmt, "formats": ", ".join(EXPORT_FORMATS)})
+    if scope not in SCOPES:
+        raise ValidationError(_("Unknown scope %(scope)s; choose one of %(scopes)s.")
+                              % {"scope": scope, "scopes": ", ".join(SCOPES)})
+    return job_create(kind="export", user=user, project=project, params={"format": fmt, "scope": scope})
+
+
+def export_file_path(*, job: Job) -> Path | None:
+    """The finished export's file, or None when the job has none (not an export, not done, file gone)."""
+    rel = (job.result or {}).get("file")
+    if job.kind != "export" or job.state != Job.State.SUCCEEDED or not rel:
+        return None
+    root = (Path(settings.ARTIFACTS_DIR) / "exports").resolve()
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path
