@@ -1,0 +1,145 @@
+"""Classifier metrics against the human labels, and the scaling check. Pure: numpy only, no ORM.
+
+How "unparseable" (a prediction of None) enters the numbers, stated once and used everywhere:
+- accuracy: counted as a wrong answer (it is in the denominator, never in the numerator);
+- recall of class c: an item labelled c whose answer was unparseable is a miss (a false negative for c);
+- precision of class c: unparseable answers are excluded: they never predicted c, so they are neither true
+  nor false positives of any class;
+- the confusion matrix has an extra last column, "unparseable", so nothing disappears;
+- the unparseable rate is reported on its own.
+This is exactly scikit-learn's `precision_recall_fscore_support(y_true, y_pred, labels=classes)` with every
+unparseable prediction replaced by a sentinel that is not in `classes` (see tests/audit/test_metrics.py).
+Macro averages are the unweighted mean over the classes that occur in the human labels or the predictions.
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def _safe_div(num: float, den: float) -> float:
+    return float(num) / float(den) if den else 0.0
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if (p + r) else 0.0
+
+
+def classification_report(y_true: list[str], y_pred: list[str | None], *, options: list[str],
+                          positive: str | None = None) -> dict:
+    """Accuracy, per-class precision / recall / F1 / support, macro averages, the positive class, the confusion
+    matrix (rows: human label in `options` order; columns: predictions in `options` order, then unparseable)."""
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"{len(y_true)} labels but {len(y_pred)} predictions")
+    n = len(y_true)
+    index = {v: i for i, v in enumerate(options)}
+    k = len(options)
+    matrix = np.zeros((k, k + 1), dtype=np.int64)
+    for t, p in zip(y_true, y_pred):
+        if t not in index:
+            raise ValueError(f"human label {t!r} is not one of the question's options")
+        matrix[index[t], index[p] if p in index else k] += 1
+    tp = np.diag(matrix[:, :k])
+    predicted = matrix[:, :k].sum(axis=0)
+    support = matrix.sum(axis=1)
+    per_class = {}
+    for i, value in enumerate(options):
+        p, r = _safe_div(tp[i], predicted[i]), _safe_div(tp[i], support[i])
+        per_class[value] = {"precision": p, "recall": r, "f1": _f1(p, r), "support": int(support[i]),
+                            "predicted": int(predicted[i])}
+    present = [v for i, v in enumerate(options) if support[i] or predicted[i]]
+    macro = {m: (float(np.mean([per_class[v][m] for v in present])) if present else 0.0)
+             for m in ("precision", "recall", "f1")}
+    unparseable = int(matrix[:, k].sum())
+    report = {
+        "n": n,
+        "accuracy": _safe_div(tp.sum(), n),
+        "unparseable": unparseable,
+        "unparseable_rate": _safe_div(unparseable, n),
+        "per_class": per_class,
+        "macro": macro,
+        "macro_classes": present,
+        "confusion": {"labels": list(options), "columns": [*options, None], "matrix": matrix.tolist()},
+        "positive": None,
+    }
+    if positive is not None:
+        if positive not in index:
+            raise ValueError(f"positive class {positive!r} is not one of the question's options")
+        report["positive"] = {"value": positive, **per_class[positive]}
+    return report
+
+
+def metric_value(report: dict, metric: str) -> float:
+    """One number from a report: accuracy, or precision / recall / f1 of the positive class when one is named,
+    else their macro average."""
+    if metric == "accuracy":
+        return report["accuracy"]
+    if metric not in ("precision", "recall", "f1"):
+        raise ValueError(f"unknown metric {metric!r}")
+    return report["positive"][metric] if report.get("positive") else report["macro"][metric]
+
+
+def rank(values: list[float]) -> np.ndarray:
+    """Ranks from 1, ties sharing their average rank (as scipy.stats.rankdata's default)."""
+    a = np.asarray(values, dtype=float)
+    order = np.argsort(a, kind="mergesort")
+    ranks = np.empty(len(a))
+    i = 0
+    while i < len(a):
+        j = i
+        while j + 1 < len(a) and a[order[j + 1]] == a[order[i]]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def spearman(x: list[float], y: list[float]) -> float | None:
+    """Spearman's rank correlation; None when either side is constant or there are fewer than two points."""
+    if len(x) < 2:
+        return None
+    rx, ry = rank(x), rank(y)
+    if rx.std() == 0 or ry.std() == 0:
+        return None
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+@dataclass(frozen=True)
+class ScalingPoint:
+    key: object  # the caller's id for the model (a ModelVersion pk)
+    name: str
+    parameters: int
+    value: float
+
+
+def scaling_check(points: list[ScalingPoint], *, tolerance: float = 0.02) -> dict:
+    """Does the metric rise with model size? Flags the family when Spearman's rho between log(parameters) and
+    the metric is <= 0, or when any larger model scores below any smaller one by more than `tolerance`."""
+    usable = sorted((p for p in points if p.parameters and p.parameters > 0), key=lambda p: p.parameters)
+    skipped = [p.name for p in points if not (p.parameters and p.parameters > 0)]
+    result = {"points": [p.__dict__ | {"log10_parameters": math.log10(p.parameters)} for p in usable],
+              "skipped": skipped, "tolerance": tolerance, "rho": None, "inversions": [], "flagged": False,
+              "verdict": "not_enough"}
+    if len({p.parameters for p in usable}) < 2:
+        return result
+    rho = spearman([math.log10(p.parameters) for p in usable], [p.value for p in usable])
+    inversions = [
+        {"smaller": a.name, "larger": b.name, "drop": round(a.value - b.value, 6)}
+        for i, a in enumerate(usable) for b in usable[i + 1:]
+        if b.parameters > a.parameters and a.value - b.value > tolerance
+    ]
+    reasons = []
+    if rho is None or rho <= 0:
+        reasons.append("rho")
+    if inversions:
+        reasons.append("inversion")
+    result.update(rho=rho, inversions=inversions, flagged=bool(reasons), reasons=reasons,
+                  verdict="flagged" if reasons else "rises")
+    return result
+
+
+def larger_half(points: list[ScalingPoint]) -> list[ScalingPoint]:
+    """The larger half of the family by size (at least two models when there are two)."""
+    ordered = sorted((p for p in points if p.parameters), key=lambda p: p.parameters)
+    take = min(len(ordered), max(2, math.ceil(len(ordered) / 2)))
+    return ordered[len(ordered) - take:]

@@ -1,0 +1,141 @@
+"""Reads for the label audit, always scoped to the user: managers of the project and admins; others get 404."""
+from collections import defaultdict
+
+from django.db.models import Count, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from labelstudio_app.accounts.models import Membership
+from labelstudio_app.audit import metrics
+from labelstudio_app.audit.models import AuditPrediction, AuditRun
+from labelstudio_app.evaluation.models import ModelVersion
+from labelstudio_app.projects.models import Item, Project
+from labelstudio_app.projects.selectors import project_get_for_user, project_list_for_user
+
+AUDIT_ROLES = (Membership.Role.MANAGER,)
+
+
+def audit_project_get(*, user, project_id: int) -> Project:
+    return project_get_for_user(user=user, project_id=project_id, roles=AUDIT_ROLES)
+
+
+def audit_run_list_for_project(*, user, project_id: int) -> QuerySet[AuditRun]:
+    project = audit_project_get(user=user, project_id=project_id)
+    return (AuditRun.objects.filter(project=project).select_related("job", "created_by")
+            .annotate(prediction_count=Count("predictions", distinct=True)).prefetch_related("model_versions"))
+
+
+def audit_run_list_for_user(*, user) -> QuerySet[AuditRun]:
+    projects = project_list_for_user(user=user, roles=AUDIT_ROLES)
+    return AuditRun.objects.filter(project__in=projects).select_related("project", "job").prefetch_related(
+        "model_versions")
+
+
+def audit_run_get(*, user, run_id: int, project_id: int | None = None) -> AuditRun:
+    runs = audit_run_list_for_user(user=user)
+    if project_id is not None:
+        runs = runs.filter(project_id=project_id)
+    return get_object_or_404(runs, pk=run_id)
+
+
+def question_list_single_choice(*, project: Project) -> list[dict]:
+    return [q for q in project.label_schema or [] if isinstance(q, dict) and q.get("kind") == "single_choice"]
+
+
+def item_list_labelled(*, project: Project, question: str, options: list[str]) -> QuerySet[Item]:
+    """Items whose final label answers `question` with one of `options`."""
+    return Item.objects.filter(project=project, **{f"final_values__{question}__in": options}).order_by("id")
+
+
+def model_version_list_for_audit(*, project: Project) -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.filter(project=project).order_by("parameter_count", "id")
+
+
+def _rows(run: AuditRun):
+    # An item relabelled to something outside the run's options since it was asked is left out.
+    return list(AuditPrediction.objects.filter(run=run, human_value__in=run.options).values_list(
+        "model_version_id", "item_id", "human_value", "predicted_value", "task_type"))
+
+
+def _report(rows, run: AuditRun, positive: str | None) -> dict:
+    return metrics.classification_report([r[2] for r in rows], [r[3] for r in rows], options=run.options,
+                                         positive=positive)
+
+
+def audit_report(*, run: AuditRun) -> dict:
+    """Per model version: metrics overall and per task type; the scaling check; the disagreeing items."""
+    positive = run.positive_class or None
+    by_model: dict[int, list] = defaultdict(list)
+    rows = _rows(run)
+    for row in rows:
+        by_model[row[0]].append(row)
+    versions = sorted(run.model_versions.all(), key=lambda m: (m.parameter_count or 0, m.pk))
+    models = []
+    for mv in versions:
+        mrows = by_model.get(mv.pk, [])
+        task_types: dict[str, list] = defaultdict(list)
+        for row in mrows:
+            task_types[row[4] or ""].append(row)
+        report = _report(mrows, run, positive)
+        models.append({
+            "model_version": mv, "id": mv.pk, "name": mv.name, "parameter_count": mv.parameter_count,
+            "parent_id": mv.parent_id, "report": report,
+            "value": metrics.metric_value(report, run.metric) if mrows else None,
+            "per_task_type": [{"task_type": t, "report": _report(r, run, positive)}
+                              for t, r in sorted(task_types.items())],
+        })
+    points = [metrics.ScalingPoint(key=m["id"], name=m["name"], parameters=m["parameter_count"] or 0,
+                                   value=m["value"]) for m in models if m["value"] is not None]
+    scaling = metrics.scaling_check(points, tolerance=run.tolerance)
+    return {"run": run, "models": models, "scaling": scaling, "n_items": len(run.item_ids),
+            "disagreements": _disagreements(run, rows, points)}
+
+
+def _disagreements(run: AuditRun, rows, points) -> dict:
+    """Items where the larger half of the family agrees on one answer and it is not the human label."""
+    larger = metrics.larger_half(points)
+    ids = {p.key for p in larger}
+    if len(ids) < 2:
+        return {"models": [p.name for p in larger], "items": []}
+    answers: dict[int, dict] = defaultdict(dict)
+    human: dict[int, str] = {}
+    for mv_id, item_id, human_value, predicted, _t in rows:
+        if mv_id in ids:
+            answers[item_id][mv_id] = predicted
+            human[item_id] = human_value
+    item_ids = [i for i, a in answers.items()
+                if len(a) == len(ids) and None not in a.values() and len(set(a.values())) == 1
+                and next(iter(a.values())) != human[i]]
+    items = Item.objects.filter(pk__in=item_ids).only("id", "text", "task_type").order_by("id")
+    return {"models": [p.name for p in larger],
+            "items": [{"item": it, "id": it.pk, "text": it.text, "task_type": it.task_type,
+                       "human": human[it.pk], "models_say": next(iter(answers[it.pk].values()))} for it in items]}
+
+
+def audit_prediction_list(*, run: AuditRun) -> QuerySet[AuditPrediction]:
+    return AuditPrediction.objects.filter(run=run).select_related("model_version", "item").order_by(
+        "item_id", "model_version_id")
+
+
+def audit_compare(*, user, left: tuple[int, int], right: tuple[int, int]) -> dict:
+    """Two (run, model version) pairs side by side: e.g. a fine-tuned version and its parent."""
+    sides = []
+    for run_id, mv_id in (left, right):
+        run = audit_run_get(user=user, run_id=run_id)
+        report = audit_report(run=run)
+        model = next((m for m in report["models"] if m["id"] == mv_id), None)
+        if model is None:
+            raise Http404("That model version is not in that run.")
+        sides.append({"run": run, "model": model})
+    a, b = sides[0]["model"]["report"], sides[1]["model"]["report"]
+    keys = ["accuracy", "unparseable_rate"]
+    deltas = {k: b[k] - a[k] for k in keys}
+    deltas.update({f"macro_{k}": b["macro"][k] - a["macro"][k] for k in ("precision", "recall", "f1")})
+    if a.get("positive") and b.get("positive"):
+        deltas.update({f"positive_{k}": b["positive"][k] - a["positive"][k] for k in ("precision", "recall", "f1")})
+    ta = {t["task_type"]: t["report"] for t in sides[0]["model"]["per_task_type"]}
+    tb = {t["task_type"]: t["report"] for t in sides[1]["model"]["per_task_type"]}
+    task_types = [{"task_type": t, "left": ta.get(t), "right": tb.get(t),
+                   "delta_f1": (tb[t]["macro"]["f1"] - ta[t]["macro"]["f1"]) if t in ta and t in tb else None}
+                  for t in sorted(set(ta) | set(tb))]
+    return {"left": sides[0], "right": sides[1], "deltas": deltas, "task_types": task_types}

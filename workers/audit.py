@@ -1,0 +1,67 @@
+"""The label-audit job: each model version of the run answers the project's question about every chosen item.
+
+Glue: reads rows, renders prompts (labelstudio_app.evaluation.prompts), generates through the one backend
+interface (workers.generation.backends.load_backend), parses the answers and stores them through the audit
+services in batches. What is already stored for (run, version, item) is skipped, so a redelivered job fills gaps.
+"""
+from labelstudio_app.audit import services
+from labelstudio_app.audit.models import AuditPrediction, AuditRun
+from labelstudio_app.audit.parser import parse_answer
+from labelstudio_app.evaluation.prompts import item_messages
+from labelstudio_app.projects.models import Item
+from workers.generation.backends import load_backend
+from workers.generation.base import GenerationRequest, ModelSpec, SamplingParams
+
+BATCH = 8
+
+
+def _spec(mv) -> ModelSpec:
+    return ModelSpec(base_model=mv.base_model, backend=mv.backend, adapter_path=mv.adapter_path or None,
+                     options=mv.backend_options or {}, trust_remote_code=mv.trust_remote_code)
+
+
+def _sampling(run: AuditRun) -> SamplingParams:
+    allowed = set(SamplingParams.__dataclass_fields__)
+    return SamplingParams(**{k: v for k, v in {"temperature": 0.0, **run.sampling}.items() if k in allowed})
+
+
+def audit_run(ctx) -> dict:
+    run = AuditRun.objects.select_related("project").get(pk=ctx.params["run_id"])
+    config = services.audit_parser_config(run=run)
+    params = _sampling(run)
+    versions = sorted(run.model_versions.all(), key=lambda m: (m.parameter_count or 0, m.pk))
+    total = len(run.item_ids) * len(versions)
+    done = AuditPrediction.objects.filter(run=run).count()
+    ctx.progress(done=done, total=total, message="starting")
+    summary = {}
+    for mv in versions:
+        have = set(AuditPrediction.objects.filter(run=run, model_version=mv).values_list("item_id", flat=True))
+        missing = [i for i in run.item_ids if i not in have]
+        summary[mv.name] = {"new": 0}
+        if not missing:
+            continue
+        ctx.log(f"{mv.name}: {len(missing)} item(s) to ask")
+        ctx.progress(message=f"loading {mv.name}")
+        backend = load_backend(_spec(mv))
+        try:
+            for start in range(0, len(missing), BATCH):
+                items = list(Item.objects.filter(pk__in=missing[start:start + BATCH]).order_by("id"))
+                results = backend.generate([
+                    GenerationRequest(messages=item_messages(project=run.project, item=item,
+                                                             template=run.template or None),
+                                      params=params, adapter=mv.adapter_path or None)
+                    for item in items
+                ])
+                rows = []
+                for item, res in zip(items, results, strict=True):
+                    parsed = parse_answer(res.text, config)
+                    rows.append({"item": item, "human_value": str((item.final_values or {}).get(run.question, "")),
+                                 "predicted_value": parsed.value, "rule": parsed.rule, "raw_output": res.text,
+                                 "task_type": item.task_type, "prompt_tokens": res.prompt_tokens,
+                                 "completion_tokens": res.completion_tokens, "latency_ms": res.latency_ms})
+                summary[mv.name]["new"] += services.audit_predictions_save(run=run, model_version=mv, rows=rows)
+                done = AuditPrediction.objects.filter(run=run).count()
+                ctx.progress(done=done, message=f"{mv.name}: {start + len(items)} / {len(missing)}")
+        finally:
+            backend.close()
+    return {"run_id": run.pk, "predictions": AuditPrediction.objects.filter(run=run).count(), "models": summary}
