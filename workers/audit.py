@@ -10,14 +10,10 @@ from labelstudio_app.audit.parser import parse_answer
 from labelstudio_app.evaluation.prompts import item_messages
 from labelstudio_app.projects.models import Item
 from workers.generation.backends import load_backend
-from workers.generation.base import GenerationRequest, ModelSpec, SamplingParams
+from workers.generation.base import GenerationRequest, SamplingParams
+from workers.generation.job import model_spec
 
 BATCH = 8
-
-
-def _spec(mv) -> ModelSpec:
-    return ModelSpec(base_model=mv.base_model, backend=mv.backend, adapter_path=mv.adapter_path or None,
-                     options=mv.backend_options or {}, trust_remote_code=mv.trust_remote_code)
 
 
 def _sampling(run: AuditRun) -> SamplingParams:
@@ -42,26 +38,24 @@ def audit_run(ctx) -> dict:
             continue
         ctx.log(f"{mv.name}: {len(missing)} item(s) to ask")
         ctx.progress(message=f"loading {mv.name}")
-        backend = load_backend(_spec(mv))
-        try:
-            for start in range(0, len(missing), BATCH):
-                items = list(Item.objects.filter(pk__in=missing[start:start + BATCH]).order_by("id"))
-                results = backend.generate([
-                    GenerationRequest(messages=item_messages(project=run.project, item=item,
-                                                             template=run.template or None),
-                                      params=params, adapter=mv.adapter_path or None)
-                    for item in items
-                ])
-                rows = []
-                for item, res in zip(items, results, strict=True):
-                    parsed = parse_answer(res.text, config)
-                    rows.append({"item": item, "human_value": str((item.final_values or {}).get(run.question, "")),
-                                 "predicted_value": parsed.value, "rule": parsed.rule, "raw_output": res.text,
-                                 "task_type": item.task_type, "prompt_tokens": res.prompt_tokens,
-                                 "completion_tokens": res.completion_tokens, "latency_ms": res.latency_ms})
-                summary[mv.name]["new"] += services.audit_predictions_save(run=run, model_version=mv, rows=rows)
-                done = AuditPrediction.objects.filter(run=run).count()
-                ctx.progress(done=done, message=f"{mv.name}: {start + len(items)} / {len(missing)}")
-        finally:
-            backend.close()
+        spec = model_spec(mv)  # paths checked against the model roots, as for generation
+        backend = load_backend(spec)  # cached per base model: adapters on one base share it; not closed here
+        for start in range(0, len(missing), BATCH):
+            items = list(Item.objects.filter(pk__in=missing[start:start + BATCH]).order_by("id"))
+            results = backend.generate([
+                GenerationRequest(messages=item_messages(project=run.project, item=item,
+                                                         template=run.template or None),
+                                  params=params, adapter=spec.adapter_path)
+                for item in items
+            ])
+            rows = []
+            for item, res in zip(items, results, strict=True):
+                parsed = parse_answer(res.text, config)
+                rows.append({"item": item, "human_value": str((item.final_values or {}).get(run.question, "")),
+                             "predicted_value": parsed.value, "rule": parsed.rule, "raw_output": res.text,
+                             "task_type": item.task_type, "prompt_tokens": res.prompt_tokens,
+                             "completion_tokens": res.completion_tokens, "latency_ms": res.latency_ms})
+            summary[mv.name]["new"] += services.audit_predictions_save(run=run, model_version=mv, rows=rows)
+            done = AuditPrediction.objects.filter(run=run).count()
+            ctx.progress(done=done, message=f"{mv.name}: {start + len(items)} / {len(missing)}")
     return {"run_id": run.pk, "predictions": AuditPrediction.objects.filter(run=run).count(), "models": summary}

@@ -74,4 +74,4 @@ class AuditRunRelabelApi(APIView):
     @extend_schema(request=None, responses=RelabelResultSerializer)
     def post(self, request: Request, run_id: int) -> Response:
         run = selectors.audit_run_get(user=request.user, run_id=run_id)
-        return Response({"sent": services.audit_disagreements_send(run=run, user=request.user)})
+        return Response(services.audit_disagreements_send(run=run, user=request.user))

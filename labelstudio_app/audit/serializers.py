@@ -52,4 +52,5 @@ class DisagreementSerializer(serializers.Serializer):
 
 
 class RelabelResultSerializer(serializers.Serializer):
-    sent = serializers.IntegerField()
+    items = serializers.IntegerField(help_text="Items sent to the relabel / QA queue.")
+    annotations = serializers.IntegerField(help_text="Their annotations now waiting for a reviewer.")

@@ -6,6 +6,7 @@ from labelstudio_app.audit import selectors
 from labelstudio_app.audit.models import AuditPrediction, AuditRun
 from labelstudio_app.audit.parser import ParserConfig
 from labelstudio_app.jobs.services import job_create
+from labelstudio_app.labelling.services import qa_items_enqueue
 
 DEFAULT_SAMPLING = {"temperature": 0.0, "max_new_tokens": 32}
 
@@ -81,13 +82,12 @@ def audit_predictions_save(*, run: AuditRun, model_version, rows: list[dict]) ->
     return AuditPrediction.objects.filter(run=run, model_version=model_version).count() - before
 
 
-def audit_disagreements_send(*, run: AuditRun, user) -> int:
-    """Sends the items the larger models agree on against the human label to the relabel / QA queue."""
-    from labelstudio_app.labelling.services import qa_items_enqueue  # noqa: PLC0415 (H1b's module; see docs)
-
+def audit_disagreements_send(*, run: AuditRun, user) -> dict:
+    """Sends the items the larger models agree on against the human label to the relabel / QA queue
+    (labelling's `qa_items_enqueue`: their annotations wait for a reviewer again, with the reason shown)."""
     items = [d["item"] for d in selectors.audit_report(run=run)["disagreements"]["items"]]
     if not items:
-        return 0
+        return {"items": 0, "annotations": 0}
     reason = f"Label audit #{run.pk}: the larger models agree with each other and disagree with the label"
-    qa_items_enqueue(project=run.project, items=items, user=user, reason=reason)
-    return len(items)
+    queued = qa_items_enqueue(project=run.project, items=items, user=user, reason=reason)
+    return {"items": len(items), "annotations": queued}

@@ -86,8 +86,8 @@ def audit_relabel(request: HtmxHttpRequest, project_id: int, run_id: int) -> Htt
     run = selectors.audit_run_get(user=request.user, run_id=run_id, project_id=project_id)
     sent = services.audit_disagreements_send(run=run, user=request.user)
     if request.htmx:
-        return render(request, "audit/detail.html#relabel-done", {"sent": sent, "run": run})
-    messages.success(request, _("%(n)s item(s) sent to the relabel / QA queue.") % {"n": sent})
+        return render(request, "audit/detail.html#relabel-done", {"sent": sent["items"], "run": run})
+    messages.success(request, _("%(n)s item(s) sent to the relabel / QA queue.") % {"n": sent["items"]})
     return redirect(run_url(run))
 
 
