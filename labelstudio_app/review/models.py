@@ -22,6 +22,9 @@ class ComparisonRound(models.Model):
     generation_job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    item_ids = models.JSONField(default=list, blank=True, help_text="The items chosen for the round.")
+    n_gold = models.PositiveSmallIntegerField(default=0, help_text="Gold (attention-check) comparisons wanted.")
+    summary = models.JSONField(default=dict, blank=True, help_text="What building the comparisons did and skipped.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -44,6 +47,8 @@ class Comparison(models.Model):
     is_gold = models.BooleanField(default=False)
     gold_better = models.CharField(max_length=1, blank=True, help_text="'a' or 'b' for gold comparisons.")
     judgments_count = models.PositiveSmallIntegerField(default=0)
+    withdrawn = models.BooleanField(default=False, help_text="A side was flagged as revealing its model: out of "
+                                                              "the queue and the statistics.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -75,3 +80,24 @@ class Judgment(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["comparison", "reviewer"], name="judgment_one_per_reviewer")]
+
+
+class ComparisonClaim(models.Model):
+    """A reviewer's hold on one comparison: leased while open, kept once done or skipped so the queue
+    never hands the same comparison to the same reviewer twice."""
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        DONE = "done"
+        SKIPPED = "skipped"
+
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="claims")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["comparison", "reviewer"], name="claim_one_per_reviewer")]
+        indexes = [models.Index(fields=["comparison", "state", "expires_at"]),
+                   models.Index(fields=["reviewer", "state"])]

@@ -1,0 +1,39 @@
+"""Preference pairs for DPO / reward modelling, streamed as JSONL (one decisive judgment a line)."""
+import json
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+
+from labelstudio_app.review.models import Judgment
+from labelstudio_app.review.selectors import anonymise_context
+
+DIMENSIONS = ("helpfulness", "honesty", "harmlessness")
+
+
+def preference_pairs(*, rounds: QuerySet) -> Iterator[str]:
+    """Every decisive judgment (A or B preferred; ties and both-bad skipped) of non-gold, non-withdrawn
+    comparisons: prompt, chosen, rejected, task type, both sides' 3H scores and which model wrote each."""
+    qs = (Judgment.objects.filter(comparison__round__in=rounds, comparison__withdrawn=False,
+                                  comparison__is_gold=False, preference__in=("a", "b"))
+          .select_related("comparison__item", "comparison__candidate_a", "comparison__candidate_b",
+                          "comparison__round__model_a", "comparison__round__model_b")
+          .order_by("comparison__round_id", "comparison_id", "id"))
+    for j in qs.iterator(chunk_size=1000):
+        c = j.comparison
+        item, rnd = c.item, c.round
+        text_a = c.candidate_a.text
+        text_b = c.candidate_b.text if c.candidate_b_id else item.reference_answer
+        model_a = rnd.model_a.name
+        model_b = rnd.model_b.name if rnd.model_b_id else "reference"
+        scores_a = {d: getattr(j, f"a_{d}") for d in DIMENSIONS}
+        scores_b = {d: getattr(j, f"b_{d}") for d in DIMENSIONS}
+        a_won = j.preference == "a"
+        row = {
+            "prompt": item.text, "context": anonymise_context(item.context),
+            "chosen": text_a if a_won else text_b, "rejected": text_b if a_won else text_a,
+            "task_type": item.task_type,
+            "chosen_scores": scores_a if a_won else scores_b, "rejected_scores": scores_b if a_won else scores_a,
+            "chosen_model": model_a if a_won else model_b, "rejected_model": model_b if a_won else model_a,
+            "round": rnd.pk, "item_id": item.pk, "external_id": item.external_id, "comparison": c.public_id,
+        }
+        yield json.dumps(row, ensure_ascii=False) + "\n"

@@ -1,0 +1,316 @@
+"""Writes of the blind review: rounds, their comparisons, the reviewers' queue, judgments, flags."""
+import random
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from labelstudio_app.evaluation.models import Candidate, ModelVersion
+from labelstudio_app.evaluation.params import params_hash
+from labelstudio_app.projects.models import Item
+from labelstudio_app.review.models import Comparison, ComparisonClaim, ComparisonRound, Judgment
+
+Status = ComparisonRound.Status
+LEASE = timedelta(minutes=20)
+MAX_TIME_SPENT_MS = 60 * 60 * 1000
+DIMENSIONS = ("helpfulness", "honesty", "harmlessness")
+SCORE_FIELDS = tuple(f"{side}_{d}" for side in ("left", "right") for d in DIMENSIONS)
+PREFERENCES = ("left", "right", "tie", "both_bad")
+
+
+class ReviewError(ValueError):
+    """A request the review rules refuse; the message is shown to the user."""
+
+
+def _params_hash(params: dict) -> str:
+    """H2's hash of the sampling params, the one generation jobs write on their candidates."""
+    try:
+        return params_hash(params)
+    except ValidationError as exc:
+        raise ReviewError("params: " + "; ".join(exc.messages)) from None
+
+
+# ---- rounds ----------------------------------------------------------------------------------------------
+
+def round_create(*, project, user, name: str, model_a: ModelVersion, model_b: ModelVersion | None = None,
+                 items: Iterable, overlap: int = 1, params: dict | None = None, generate: bool = False,
+                 n_gold: int = 0) -> ComparisonRound:
+    """A round of model A vs model B (None: the items' reference answers). From the candidates that exist,
+    or, with generate=True, after a generation job has written the missing ones (status `generating`)."""
+    item_ids = sorted({getattr(i, "pk", i) for i in items})
+    if not name.strip():
+        raise ReviewError(_("name: a round needs a name."))
+    if not item_ids:
+        raise ReviewError(_("items: the selection is empty."))
+    for label, mv in (("model_a", model_a), ("model_b", model_b)):
+        if mv is not None and mv.project_id != project.pk:
+            raise ReviewError(_("%(field)s: model version %(name)s is not in this project.") % {"field": label, "name": mv.name})
+    if model_b is not None and model_b.pk == model_a.pk:
+        raise ReviewError(_("model_b: compare two different model versions (or leave B empty for the reference answer)."))
+    if not 1 <= int(overlap) <= 20:
+        raise ReviewError(_("overlap: between 1 and 20 judgments per comparison."))
+    foreign = set(item_ids) - set(Item.objects.filter(project=project, pk__in=item_ids).values_list("pk", flat=True))
+    if foreign:
+        raise ReviewError(_("items: not in this project: %(ids)s") % {"ids": ", ".join(map(str, sorted(foreign)[:20]))})
+    if n_gold < 0 or n_gold > 1000:
+        raise ReviewError(_("n_gold: between 0 and 1000."))
+    if generate and params is None:
+        params = {}
+    with transaction.atomic():
+        rnd = ComparisonRound.objects.create(
+            project=project, name=name.strip()[:200], model_a=model_a, model_b=model_b, overlap=int(overlap),
+            params_hash=_params_hash(params) if params is not None else "", created_by=user, item_ids=item_ids,
+            n_gold=n_gold, status=Status.GENERATING if generate else Status.OPEN,
+        )
+        if generate:
+            from labelstudio_app.evaluation.services import generation_job_create  # H2's contract
+
+            versions = [model_a] + ([model_b] if model_b is not None else [])
+            job = generation_job_create(project=project, user=user, model_versions=versions,
+                                        items=list(Item.objects.filter(pk__in=item_ids)), n_samples=1, params=params,
+                                        then={"name": "review.round_open", "kwargs": {"round_id": rnd.pk}})
+            ComparisonRound.objects.filter(pk=rnd.pk).update(generation_job=job)
+            rnd.generation_job = job
+        else:
+            round_build(round_id=rnd.pk)
+            rnd.refresh_from_db()
+    return rnd
+
+
+def round_open_after_generation(*, job, round_id: int) -> None:
+    """Follow-up of a round's generation job: build the comparisons from the candidates now present and
+    open the round. Idempotent: a second call adds nothing and leaves an open round open."""
+    with transaction.atomic():
+        rnd = ComparisonRound.objects.select_for_update().filter(pk=round_id).first()
+        if rnd is None or rnd.status == Status.CLOSED:
+            return
+        round_build(round_id=rnd.pk)
+        ComparisonRound.objects.filter(pk=rnd.pk, status=Status.GENERATING).update(status=Status.OPEN)
+
+
+def _candidates_by_item(*, version_id: int, item_ids: list, params_hash: str) -> dict:
+    """The candidate each item shows for one version: not excluded, matching the round's params (any when
+    the round has none), lowest sample index, newest first."""
+    qs = Candidate.objects.filter(model_version_id=version_id, item_id__in=item_ids, excluded=False)
+    if params_hash:
+        qs = qs.filter(params_hash=params_hash)
+    chosen: dict = {}
+    for cand_id, item_id in qs.order_by("item_id", "sample_index", "-created_at", "-id").values_list("pk", "item_id"):
+        chosen.setdefault(item_id, cand_id)
+    return chosen
+
+
+def _balanced_sides(n_new: int, existing_true: int, existing_total: int, rng: random.Random) -> list[bool]:
+    """Left/right for the new comparisons, so that the whole round is as close to half A-on-the-left as it can be."""
+    total = existing_total + n_new
+    want_true = total // 2 + (rng.random() < 0.5 if total % 2 else 0)
+    n_true = min(n_new, max(0, want_true - existing_true))
+    sides = [True] * n_true + [False] * (n_new - n_true)
+    rng.shuffle(sides)
+    return sides
+
+
+def round_build(*, round_id: int) -> dict:
+    """Creates the round's missing comparisons (needs an open transaction holding the round, or none at all).
+    Natural key (round, item): re-running only fills gaps. Returns and stores the summary."""
+    rnd = ComparisonRound.objects.select_related("project").get(pk=round_id)
+    item_ids = list(rnd.item_ids)
+    cands_a = _candidates_by_item(version_id=rnd.model_a_id, item_ids=item_ids, params_hash=rnd.params_hash)
+    refs = {}
+    if rnd.model_b_id:
+        cands_b = _candidates_by_item(version_id=rnd.model_b_id, item_ids=item_ids, params_hash=rnd.params_hash)
+    else:
+        cands_b = {}
+        refs = dict(Item.objects.filter(pk__in=item_ids).exclude(reference_answer="").values_list("pk", "reference_answer"))
+    existing = set(Comparison.objects.filter(round=rnd).values_list("item_id", flat=True))
+    todo, missing_a, missing_b = [], 0, 0
+    for item_id in item_ids:
+        if item_id in existing:
+            continue
+        if item_id not in cands_a:
+            missing_a += 1
+        elif rnd.model_b_id and item_id not in cands_b:
+            missing_b += 1
+        elif not rnd.model_b_id and item_id not in refs:
+            missing_b += 1
+        else:
+            todo.append(item_id)
+    rng = random.SystemRandom()
+    counts = Comparison.objects.filter(round=rnd).aggregate(
+        total=Coalesce(_count(), 0), left_a=Coalesce(_count(Q(left_is_a=True)), 0))
+    sides = _balanced_sides(len(todo), counts["left_a"], counts["total"], rng)
+    Comparison.objects.bulk_create(
+        [Comparison(round=rnd, item_id=i, candidate_a_id=cands_a[i], candidate_b_id=cands_b.get(i), left_is_a=s)
+         for i, s in zip(todo, sides)], ignore_conflicts=True)
+    gold = _gold_build(rnd=rnd, cands_a=cands_a, rng=rng)
+    summary = {"items": len(item_ids), "comparisons": Comparison.objects.filter(round=rnd, is_gold=False).count(),
+               "missing_a": missing_a, "missing_b": missing_b, "gold": gold}
+    ComparisonRound.objects.filter(pk=rnd.pk).update(summary=summary)
+    return summary
+
+
+def _count(condition=None):
+    return Count("pk", filter=condition)
+
+
+def _gold_build(*, rnd, cands_a: dict, rng: random.Random) -> int:
+    """Gold comparisons (attention checks) with a known better side: an item's reference answer (B) against
+    model A's answer to a different question. Items outside the round's selection, so (round, item) stays unique."""
+    have = Comparison.objects.filter(round=rnd, is_gold=True).count()
+    want = rnd.n_gold - have
+    if want <= 0 or not cands_a:
+        return have
+    used = set(Comparison.objects.filter(round=rnd).values_list("item_id", flat=True)) | set(rnd.item_ids)
+    pool = list(Item.objects.filter(project=rnd.project).exclude(reference_answer="").exclude(pk__in=used)
+                .values_list("pk", flat=True)[:5000])
+    rng.shuffle(pool)
+    decoys = list(cands_a.items())
+    new = []
+    for item_id in pool[:want]:
+        options = [c for other_item, c in decoys if other_item != item_id]
+        if options:
+            new.append(Comparison(round=rnd, item_id=item_id, candidate_a_id=rng.choice(options), candidate_b=None,
+                                  is_gold=True, gold_better="b", left_is_a=rng.random() < 0.5))
+    Comparison.objects.bulk_create(new, ignore_conflicts=True)
+    return Comparison.objects.filter(round=rnd, is_gold=True).count()
+
+
+def round_status_set(*, round: ComparisonRound, status: str) -> ComparisonRound:
+    """Opens or closes a round. A generating round opens by itself when its generation is done."""
+    if status not in (Status.OPEN, Status.CLOSED):
+        raise ReviewError(_("status: open or closed."))
+    if round.status == Status.GENERATING and status == Status.OPEN:
+        raise ReviewError(_("status: the round opens by itself when its generation job is done."))
+    ComparisonRound.objects.filter(pk=round.pk).update(status=status)
+    round.status = status
+    return round
+
+
+# ---- flags: a candidate that reveals its model ----------------------------------------------------------
+
+def candidate_exclude(*, comparison: Comparison, side: str) -> str:
+    """Flags side 'a' or 'b' of a comparison as revealing its model (Candidate.excluded) and takes it out of
+    review: every open comparison showing it gets another sample of the same version when one exists and
+    nobody judged it yet; otherwise it is withdrawn (its judgments stay stored, out of the statistics).
+    Returns 'replaced', 'withdrawn' or 'mixed'."""
+    if side not in ("a", "b"):
+        raise ReviewError(_("side: 'a' or 'b'."))
+    candidate_id = comparison.candidate_a_id if side == "a" else comparison.candidate_b_id
+    if candidate_id is None:
+        raise ReviewError(_("side: side B is the item's reference answer, not a model's candidate."))
+    outcomes = set()
+    with transaction.atomic():
+        cand = Candidate.objects.select_for_update().get(pk=candidate_id)
+        Candidate.objects.filter(pk=cand.pk).update(excluded=True)
+        affected = Comparison.objects.select_for_update().select_related("round").filter(
+            Q(candidate_a_id=cand.pk) | Q(candidate_b_id=cand.pk), withdrawn=False)
+        for comp in affected:
+            field = "candidate_a_id" if comp.candidate_a_id == cand.pk else "candidate_b_id"
+            other = None
+            if comp.judgments_count == 0 and not comp.is_gold:
+                other = _candidates_by_item(version_id=cand.model_version_id, item_ids=[cand.item_id],
+                                            params_hash=comp.round.params_hash).get(cand.item_id)
+            if other:
+                Comparison.objects.filter(pk=comp.pk).update(**{field: other})
+                ComparisonClaim.objects.filter(comparison=comp, state=ComparisonClaim.State.OPEN).delete()
+                outcomes.add("replaced")
+            else:
+                Comparison.objects.filter(pk=comp.pk).update(withdrawn=True)
+                outcomes.add("withdrawn")
+    return outcomes.pop() if len(outcomes) == 1 else ("mixed" if outcomes else "withdrawn")
+
+
+# ---- the reviewers' queue ----------------------------------------------------------------------------------
+
+def _reviewable(project):
+    return Comparison.objects.filter(round__project=project, round__status=Status.OPEN, withdrawn=False)
+
+
+def comparison_claim_next(*, project, user, round_id: int | None = None) -> Comparison | None:
+    """Runs in its own transaction. The comparison this reviewer holds, or the next one that still needs
+    judgments, leased to them: never one they judged or skipped, never more holders than the overlap
+    wants (rows another reviewer is claiming right now are skipped, not waited on)."""
+    now = timezone.now()
+    base = _reviewable(project)
+    if round_id is not None:
+        base = base.filter(round_id=round_id)
+    with transaction.atomic():
+        held = (ComparisonClaim.objects.select_for_update(of=("self",))
+                .filter(reviewer=user, state=ComparisonClaim.State.OPEN, comparison__in=base)
+                .exclude(comparison__judgments__reviewer=user).order_by("created_at").first())
+        if held is not None:
+            ComparisonClaim.objects.filter(pk=held.pk).update(expires_at=now + LEASE)
+            return base.select_related("item", "candidate_a", "candidate_b").get(pk=held.comparison_id)
+        others = (ComparisonClaim.objects.filter(comparison=OuterRef("pk"), state=ComparisonClaim.State.OPEN,
+                                                 expires_at__gt=now).exclude(reviewer=user)
+                  .order_by().values("comparison").annotate(n=_count()).values("n"))
+        pick = (base.exclude(claims__reviewer=user).exclude(judgments__reviewer=user)
+                .annotate(held=Coalesce(Subquery(others, output_field=IntegerField()), Value(0)))
+                .filter(judgments_count__lt=F("round__overlap") - F("held"))
+                .order_by("judgments_count", "id").select_for_update(skip_locked=True, of=("self",))
+                .values_list("pk", flat=True).first())
+        if pick is None:
+            return None
+        try:
+            with transaction.atomic():
+                ComparisonClaim.objects.create(comparison_id=pick, reviewer=user, expires_at=now + LEASE)
+        except IntegrityError:  # the same reviewer in two tabs: the other tab won; show them the same one
+            pass
+        return Comparison.objects.select_related("item", "candidate_a", "candidate_b").get(pk=pick)
+
+
+def comparison_skip(*, comparison: Comparison, user) -> None:
+    """The reviewer passes on this comparison; it goes back to the queue for others, never to them again."""
+    now = timezone.now()
+    updated = ComparisonClaim.objects.filter(comparison=comparison, reviewer=user).update(
+        state=ComparisonClaim.State.SKIPPED, expires_at=now)
+    if not updated:
+        try:
+            with transaction.atomic():
+                ComparisonClaim.objects.create(comparison=comparison, reviewer=user, expires_at=now,
+                                               state=ComparisonClaim.State.SKIPPED)
+        except IntegrityError:
+            pass
+
+
+def judgment_submit(*, comparison: Comparison, user, scores: dict, preference: str, comment: str = "") -> Judgment:
+    """Locks the comparison, then stores the verdict mapped from Left/Right to A/B. Refused when the
+    comparison was withdrawn, its round is not open, it has its judgments already, or this reviewer judged it."""
+    missing = [f for f in SCORE_FIELDS if f not in scores]
+    if missing:
+        raise ReviewError(_("scores: missing %(fields)s") % {"fields": ", ".join(missing)})
+    bad = [f for f in SCORE_FIELDS if not (isinstance(scores[f], int) and 1 <= scores[f] <= 5)]
+    if bad:
+        raise ReviewError(_("scores: %(fields)s must be whole numbers from 1 to 5") % {"fields": ", ".join(bad)})
+    if preference not in PREFERENCES:
+        raise ReviewError(_("preference: one of left, right, tie, both_bad."))
+    now = timezone.now()
+    with transaction.atomic():
+        comp = Comparison.objects.select_for_update(of=("self",)).select_related("round").get(pk=comparison.pk)
+        if comp.withdrawn or comp.round.status != Status.OPEN:
+            raise ReviewError(_("This comparison is no longer open for review."))
+        if Judgment.objects.filter(comparison=comp, reviewer=user).exists():
+            raise ReviewError(_("You have already judged this comparison."))
+        if comp.judgments_count >= comp.round.overlap:
+            raise ReviewError(_("This comparison already has all the judgments it needs."))
+        a, b = ("left", "right") if comp.left_is_a else ("right", "left")
+        pref = {"tie": "tie", "both_bad": "both_bad", a: "a", b: "b"}[preference]
+        claim = ComparisonClaim.objects.filter(comparison=comp, reviewer=user).first()
+        spent = int((now - claim.created_at).total_seconds() * 1000) if claim else 0
+        judgment = Judgment.objects.create(
+            comparison=comp, reviewer=user, preference=pref, comment=comment.strip()[:5000],
+            time_spent_ms=min(max(spent, 0), MAX_TIME_SPENT_MS),
+            **{f"a_{d}": scores[f"{a}_{d}"] for d in DIMENSIONS}, **{f"b_{d}": scores[f"{b}_{d}"] for d in DIMENSIONS},
+        )
+        Comparison.objects.filter(pk=comp.pk).update(judgments_count=F("judgments_count") + 1)
+        if claim:
+            ComparisonClaim.objects.filter(pk=claim.pk).update(state=ComparisonClaim.State.DONE, expires_at=now)
+        else:
+            ComparisonClaim.objects.create(comparison=comp, reviewer=user, state=ComparisonClaim.State.DONE,
+                                           expires_at=now)
+    return judgment
