@@ -1,0 +1,183 @@
+"""htmx pages: labelling, QA, dashboard, schema editor. Thin: services write, selectors read."""
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from labelstudio_app.core.http import HtmxHttpRequest
+from labelstudio_app.labelling import selectors, services
+from labelstudio_app.labelling.forms import SchemaForm, annotation_values_from_post
+from labelstudio_app.labelling.widgets import schema_widgets, values_readable
+from labelstudio_app.projects.chat import item_conversation
+from labelstudio_app.projects.selectors import project_roles
+
+
+def _errors(exc: ValidationError) -> tuple[dict, list]:
+    if hasattr(exc, "error_dict"):
+        return {k: v[0] for k, v in exc.message_dict.items()}, []
+    return {}, exc.messages
+
+
+def _card(request, project, *, item, values=None, errors=None, editing=None, notice="") -> dict:
+    field_errors, general = _errors(errors) if errors else ({}, [])
+    return {
+        "project": project, "item": item, "editing": editing, "notice": notice, "general_errors": general,
+        "conversation": item_conversation(item) if item else [],
+        "widgets": schema_widgets(project.label_schema, values, field_errors),
+        "progress": selectors.label_progress(user=request.user, project=project),
+        "back_before": editing.pk if editing else None,
+        "roles": project_roles(user=request.user, project_id=project.pk),
+    }
+
+
+def _render_card(request: HtmxHttpRequest, context: dict) -> HttpResponse:
+    template = "labelling/label.html" + ("#card" if request.htmx else "")
+    return render(request, template, context)
+
+
+def _next_card(request, project, notice="") -> HttpResponse:
+    if not request.htmx:
+        if notice:
+            messages.info(request, notice)
+        return redirect("label-page", project_id=project.pk)
+    item = services.item_next_for_annotator(project=project, user=request.user)
+    return _render_card(request, _card(request, project, item=item, notice=notice))
+
+
+@login_required
+@require_GET
+def label_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = selectors.project_get_for_labelling(user=request.user, project_id=project_id)
+    item = services.item_next_for_annotator(project=project, user=request.user)
+    return _render_card(request, _card(request, project, item=item))
+
+
+@login_required
+@require_POST
+def label_submit(request: HtmxHttpRequest, project_id: int, item_id: int) -> HttpResponse:
+    project = selectors.project_get_for_labelling(user=request.user, project_id=project_id)
+    item = selectors.item_get_for_annotator(user=request.user, item_id=item_id, project=project)
+    values = annotation_values_from_post(project.label_schema, request.POST)
+    try:
+        services.annotation_submit(item=item, user=request.user, values=values,
+                                   time_spent_ms=request.POST.get("time_spent_ms"))
+    except ValidationError as exc:
+        editing = selectors.annotation_get_own(user=request.user, project=project, item_id=item.pk)
+        return _render_card(request, _card(request, project, item=item, values=values, errors=exc, editing=editing))
+    except services.QueueConflict as exc:
+        return _next_card(request, project, notice=str(exc))
+    return _next_card(request, project)
+
+
+@login_required
+@require_POST
+def label_skip(request: HtmxHttpRequest, project_id: int, item_id: int) -> HttpResponse:
+    project = selectors.project_get_for_labelling(user=request.user, project_id=project_id)
+    item = selectors.item_get_for_annotator(user=request.user, item_id=item_id, project=project)
+    services.assignment_skip(item=item, user=request.user)
+    return _next_card(request, project)
+
+
+@login_required
+@require_GET
+def label_previous(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    """`u`: the annotator's previous annotation, editable (before ?before=<annotation id> when given)."""
+    project = selectors.project_get_for_labelling(user=request.user, project_id=project_id)
+    before = request.GET.get("before")
+    annotation = selectors.annotation_previous_for_annotator(
+        user=request.user, project=project, before_id=int(before) if before and before.isdigit() else None)
+    if annotation is None:
+        return _next_card(request, project, notice=_("There is no earlier annotation of yours."))
+    return _render_card(request, _card(request, project, item=annotation.item, values=annotation.values,
+                                       editing=annotation))
+
+
+# ---- QA ------------------------------------------------------------------------------------------------
+
+def _qa_card(request, project, annotation, *, values=None, errors=None, notice="") -> dict:
+    field_errors, general = _errors(errors) if errors else ({}, [])
+    schema = project.label_schema
+    others = []
+    if annotation is not None:
+        others = [{"annotator": a.annotator.username, "status": a.get_status_display(),
+                   "answers": values_readable(schema, a.values)}
+                  for a in selectors.annotation_list_for_item(item=annotation.item) if a.pk != annotation.pk]
+    return {
+        "project": project, "annotation": annotation, "notice": notice, "general_errors": general,
+        "item": annotation.item if annotation else None,
+        "conversation": item_conversation(annotation.item) if annotation else [],
+        "answers": values_readable(schema, annotation.values) if annotation else [],
+        "others": others,
+        "widgets": schema_widgets(schema, values if values is not None else (annotation.values if annotation else {}),
+                                  field_errors),
+        "pending": selectors.qa_pending_count(project=project),
+        "roles": project_roles(user=request.user, project_id=project.pk),
+    }
+
+
+@login_required
+@require_GET
+def qa_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = selectors.project_get_for_qa(user=request.user, project_id=project_id)
+    annotation = selectors.annotation_next_for_qa(project=project)
+    template = "labelling/qa.html" + ("#card" if request.htmx else "")
+    return render(request, template, _qa_card(request, project, annotation))
+
+
+@login_required
+@require_POST
+def qa_decide(request: HtmxHttpRequest, project_id: int, annotation_id: int) -> HttpResponse:
+    project = selectors.project_get_for_qa(user=request.user, project_id=project_id)
+    annotation = selectors.annotation_get_for_reviewer(user=request.user, annotation_id=annotation_id, project=project)
+    action = request.POST.get("action", "")
+    values = annotation_values_from_post(project.label_schema, request.POST) if action == "fix" else None
+    notice = ""
+    try:
+        services.annotation_review(annotation=annotation, user=request.user, action=action, values=values)
+    except ValidationError as exc:
+        if "action" not in getattr(exc, "error_dict", {}):
+            template = "labelling/qa.html" + ("#card" if request.htmx else "")
+            return render(request, template, _qa_card(request, project, annotation, values=values, errors=exc))
+        notice = " ".join(exc.messages)
+    if not request.htmx:
+        if notice:
+            messages.info(request, notice)
+        return redirect("label-qa", project_id=project.pk)
+    nxt = selectors.annotation_next_for_qa(project=project)
+    return render(request, "labelling/qa.html#card", _qa_card(request, project, nxt, notice=notice))
+
+
+# ---- dashboard and schema ------------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def dashboard_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    numbers = selectors.dashboard_numbers(project=project)
+    return render(request, "labelling/dashboard.html", {
+        "project": project, "n": numbers, "roles": project_roles(user=request.user, project_id=project.pk)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def schema_edit(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    schema = project.label_schema
+    if request.method == "POST":
+        form = SchemaForm(request.POST)
+        if form.is_valid():
+            services.project_schema_update(project=project, schema=form.cleaned_data["label_schema"],
+                                           instructions=form.cleaned_data["instructions"])
+            messages.success(request, _("Schema saved."))
+            return redirect("label-schema", project_id=project.pk)
+    else:
+        form = SchemaForm(initial={"label_schema": json.dumps(schema, ensure_ascii=False, indent=2),
+                                   "instructions": project.instructions})
+    return render(request, "labelling/schema.html", {
+        "project": project, "form": form, "widgets": schema_widgets(schema),
+        "roles": project_roles(user=request.user, project_id=project.pk)})

@@ -1,0 +1,47 @@
+"""What the templates render for a schema: each question with its options and the current answer marked.
+Presentation only (no database)."""
+from labelstudio_app.labelling.forms import FIELD_PREFIX
+from labelstudio_app.labelling.schema import LIST_KINDS, TASK_TYPE_SEPARATOR
+
+
+def _task_type_choices(question: dict, current) -> list[dict]:
+    choices = []
+    for level1, level2s in question["taxonomy"].items():
+        for value in ([f"{level1}{TASK_TYPE_SEPARATOR}{x}" for x in level2s] or [level1]):
+            choices.append({"value": value, "label": value, "selected": value == current, "group": level1})
+    return choices
+
+
+def schema_widgets(schema: list[dict], values: dict | None = None, errors: dict | None = None) -> list[dict]:
+    values, errors = values or {}, errors or {}
+    widgets = []
+    for question in schema:
+        name = question["name"]
+        current = values.get(name)
+        widget = {**question, "field": FIELD_PREFIX + name, "value": current if current is not None else "",
+                  "error": errors.get(name)}
+        if "options" in question:
+            chosen = set(current or []) if question["kind"] in LIST_KINDS else {current}
+            widget["options"] = [{**o, "checked": o["value"] in chosen} for o in question["options"]]
+        if question["kind"] == "task_type":
+            widget["choices"] = _task_type_choices(question, current)
+        if question["kind"] == "rating":
+            widget["scale"] = [{"value": v, "checked": v == current} for v in range(question["min"], question["max"] + 1)]
+        widgets.append(widget)
+    return widgets
+
+
+def values_readable(schema: list[dict], values: dict | None) -> list[tuple[str, str]]:
+    """(question label, answer as text) for showing an annotation to a reviewer."""
+    values = values or {}
+    out = []
+    for question in schema:
+        value = values.get(question["name"])
+        if "options" in question:
+            labels = {o["value"]: o["label"] for o in question["options"]}
+            picked = value if isinstance(value, list) else ([value] if value else [])
+            text = ", ".join(labels.get(v, str(v)) for v in picked)
+        else:
+            text = "" if value is None else str(value)
+        out.append((question.get("label") or question["name"], text))
+    return out
