@@ -19,6 +19,7 @@ JOB_KINDS: dict[str, JobKind] = {
     "export": JobKind("default", "labelstudio_app.projects.jobs.export_run", "Export"),
     "generation": JobKind("gpu", "workers.generation.job.generation_run", "Generation"),
     "training": JobKind("gpu", "workers.training.job.training_run", "Training"),
+    "snapshot": JobKind("default", "workers.training.snapshot.snapshot_run", "Snapshot token count"),
     "audit": JobKind("gpu", "workers.audit.audit_run", "Label audit"),
     "tiny_model": JobKind("gpu", "workers.generation.tiny.tiny_model_run", "Tiny demo model"),
 }

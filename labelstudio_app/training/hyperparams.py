@@ -5,6 +5,7 @@ Used by the form, the API serializer and the worker runner (workers/training/lor
 is checked again in the worker against the loaded model.
 """
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -106,6 +107,14 @@ def _check_bounds(value, meta) -> str | None:
     if "max" in meta and value > meta["max"]:
         return _("must be at most %(max)s") % {"max": meta["max"]}
     return None
+
+
+def steps_estimate(n_rows: int, hp: dict, world_size: int = 1) -> int:
+    """Optimizer steps a run will take (before packing): the progress total shown before the model loads."""
+    if hp.get("max_steps"):
+        return int(hp["max_steps"])
+    per_epoch = math.ceil(max(1, n_rows) / (hp["batch_size"] * world_size))
+    return max(1, math.ceil(per_epoch / hp["gradient_accumulation"]) * hp["epochs"])
 
 
 def model_config_read(base_model: str) -> dict | None:

@@ -20,6 +20,10 @@ class DatasetSnapshot(models.Model):
     task_type_histogram = models.JSONField(default=dict, blank=True)
     token_count = models.BigIntegerField(null=True, blank=True)
     recipe = models.JSONField(default=dict, blank=True, help_text="Sources, filters, ratios: how it was made.")
+    size_bytes = models.BigIntegerField(default=0)
+    source_histogram = models.JSONField(default=dict, blank=True, help_text="Rows per source (final, reference, …).")
+    tokenizer_model = models.CharField(max_length=500, blank=True, help_text="Whose tokenizer counted the tokens.")
+    token_job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -36,6 +40,8 @@ class TrainingRun(models.Model):
     snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="training_runs")
     hyperparams = models.JSONField(default=dict)
     loss_history = models.JSONField(default=list, blank=True, help_text="[[step, loss], …]")
+    save_merged = models.BooleanField(default=False, help_text="Also save the merged full weights.")
+    eta_seconds = models.FloatField(null=True, blank=True)
     result_version = models.ForeignKey("evaluation.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+")
     result_round = models.ForeignKey("review.ComparisonRound", null=True, blank=True,

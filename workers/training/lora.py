@@ -12,7 +12,6 @@
   (see docs/training.md); the same code runs in every process and only rank 0 writes the adapter.
 """
 import json
-import math
 import os
 import re
 import shutil
@@ -339,14 +338,6 @@ def _save(config: TrainConfig, trainer, tokenizer, targets: list[str]) -> str | 
         shutil.rmtree(final)
     os.replace(tmp, final)
     return merged_dir
-
-
-def steps_estimate(n_examples: int, hp: LoraHyperparams, world_size: int = 1) -> int:
-    """Optimizer steps the Trainer will run (before packing), for a progress total before the model loads."""
-    if hp.max_steps:
-        return hp.max_steps
-    per_epoch = math.ceil(n_examples / (hp.batch_size * world_size))
-    return max(1, math.ceil(per_epoch / hp.gradient_accumulation) * hp.epochs)
 
 
 def main() -> None:

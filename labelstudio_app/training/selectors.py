@@ -1,0 +1,39 @@
+"""Reads of snapshots and training runs, always scoped to the user: managers and admins of the project."""
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from labelstudio_app.accounts.models import Membership
+from labelstudio_app.evaluation.models import ModelVersion
+from labelstudio_app.projects.selectors import project_get_for_user
+from labelstudio_app.training.models import DatasetSnapshot, TrainingRun
+
+MANAGERS = (Membership.Role.MANAGER,)
+
+
+def training_project_get(*, user, project_id: int):
+    """The project when `user` manages it (staff manage every project); 404 otherwise."""
+    return project_get_for_user(user=user, project_id=project_id, roles=MANAGERS)
+
+
+def snapshot_list_for_project(*, user, project_id: int) -> QuerySet[DatasetSnapshot]:
+    project = training_project_get(user=user, project_id=project_id)
+    return DatasetSnapshot.objects.filter(project=project).select_related("created_by", "token_job")
+
+
+def snapshot_get(*, user, project_id: int, snapshot_id: int) -> DatasetSnapshot:
+    return get_object_or_404(snapshot_list_for_project(user=user, project_id=project_id), pk=snapshot_id)
+
+
+def training_run_list_for_project(*, user, project_id: int) -> QuerySet[TrainingRun]:
+    project = training_project_get(user=user, project_id=project_id)
+    return (TrainingRun.objects.filter(project=project)
+            .select_related("job", "job__project", "base_version", "snapshot", "result_version", "result_round",
+                            "created_by"))
+
+
+def training_run_get(*, user, project_id: int, run_id: int) -> TrainingRun:
+    return get_object_or_404(training_run_list_for_project(user=user, project_id=project_id), pk=run_id)
+
+
+def model_version_list_trainable(*, project) -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.filter(project=project).order_by("name", "id")

@@ -1,0 +1,237 @@
+"""Approved items -> training rows: sources, filters, the mix recipe, the held-out split. Reads only.
+
+Sources (each row keeps its item's task type and says where it came from):
+- `final`:     items with a final label (status done), through the project's training template (`sft_messages`).
+- `reference`: items with a gold / reference answer: the prompt a model is asked (`item_messages`) -> the answer.
+- `winners`:   blind comparisons whose judgments prefer one candidate by a majority: prompt -> the winning text.
+
+The recipe (validated by `recipe_clean`, stored on the snapshot):
+
+    {"format": "openai", "sources": {"final": {"upsample": 1}, "reference": {}, "winners": {}},
+     "ratios": {"final": 2, "reference": 1},          # optional: keep the sources in this proportion
+     "task_types": ["deployment"],                     # optional: task type (or its top level) filter
+     "task_type_upsample": {"short-answer": 3},        # optional: repeat rows of a task type (prefix match)
+     "date_from": "2024-01-01", "date_to": "2024-12-31",   # optional: the item's creation date
+     "heldout": {"fraction": 0.1} | {"n": 20}, "seed": 0}
+
+Upsampling by a factor f repeats every row floor(f) times and a seeded draw of the fraction once more.
+Ratios down-sample the larger sources (seeded) so the counts match the proportion; nothing is invented.
+"""
+import math
+import random
+from collections import Counter, defaultdict
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from labelstudio_app.evaluation.prompts import item_messages
+from labelstudio_app.projects.models import Item
+from labelstudio_app.projects.sft import SFT_FORMATS, sft_format_row, sft_messages
+from labelstudio_app.review.models import Comparison, Judgment
+
+SOURCES = ("final", "reference", "winners")
+MAX_UPSAMPLE = 100.0
+
+
+def _number(value, field: str, *, minimum: float, maximum: float, integer: bool = False):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError({field: _("%(v)r is not a number.") % {"v": value}}) from None
+    if math.isnan(number) or not minimum <= number <= maximum:
+        raise ValidationError({field: _("%(v)s must be between %(min)s and %(max)s.")
+                               % {"v": value, "min": minimum, "max": maximum}})
+    if integer:
+        if not number.is_integer():
+            raise ValidationError({field: _("%(v)s must be a whole number.") % {"v": value}})
+        return int(number)
+    return number
+
+
+def _date(value, field: str) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ValidationError({field: _("%(v)r is not a date (YYYY-MM-DD).") % {"v": value}}) from None
+
+
+def recipe_clean(recipe: dict | None) -> dict:
+    """The recipe with defaults filled in, or ValidationError naming the field that is wrong."""
+    recipe = dict(recipe or {})
+    unknown = sorted(set(recipe) - {"format", "sources", "ratios", "task_types", "task_type_upsample", "date_from",
+                                    "date_to", "heldout", "seed"})
+    if unknown:
+        raise ValidationError({"recipe": _("Unknown recipe key(s): %(k)s.") % {"k": ", ".join(unknown)}})
+    fmt = recipe.get("format") or "openai"
+    if fmt not in SFT_FORMATS:
+        raise ValidationError({"format": _("%(f)r is not a format; use one of %(all)s.")
+                               % {"f": fmt, "all": ", ".join(SFT_FORMATS)}})
+    sources_in = recipe.get("sources") or {"final": {}}
+    if isinstance(sources_in, list):
+        sources_in = {s: {} for s in sources_in}
+    sources = {}
+    for name, opts in sources_in.items():
+        if name not in SOURCES:
+            raise ValidationError({"sources": _("Unknown source %(s)r; use %(all)s.")
+                                   % {"s": name, "all": ", ".join(SOURCES)}})
+        opts = opts or {}
+        sources[name] = {"upsample": _number(opts.get("upsample", 1), f"sources.{name}.upsample",
+                                             minimum=0.01, maximum=MAX_UPSAMPLE)}
+    if not sources:
+        raise ValidationError({"sources": _("Pick at least one source.")})
+    ratios = {}
+    for name, value in (recipe.get("ratios") or {}).items():
+        if name not in sources:
+            raise ValidationError({"ratios": _("Ratio for %(s)r, which is not a chosen source.") % {"s": name}})
+        ratios[name] = _number(value, f"ratios.{name}", minimum=0.0001, maximum=1_000_000)
+    task_types = [t.strip() for t in recipe.get("task_types") or [] if str(t).strip()]
+    tt_up = {str(k).strip(): _number(v, f"task_type_upsample.{k}", minimum=0.01, maximum=MAX_UPSAMPLE)
+             for k, v in (recipe.get("task_type_upsample") or {}).items() if str(k).strip()}
+    date_from, date_to = _date(recipe.get("date_from"), "date_from"), _date(recipe.get("date_to"), "date_to")
+    if date_from and date_to and date_from > date_to:
+        raise ValidationError({"date_to": _("date_to is before date_from.")})
+    heldout = recipe.get("heldout") or {}
+    if set(heldout) - {"fraction", "n"} or len(heldout) > 1:
+        raise ValidationError({"heldout": _("Give either {\"fraction\": 0.1} or {\"n\": 20}.")})
+    if "fraction" in heldout:
+        heldout = {"fraction": _number(heldout["fraction"], "heldout.fraction", minimum=0, maximum=0.9)}
+    elif "n" in heldout:
+        heldout = {"n": _number(heldout["n"], "heldout.n", minimum=0, maximum=1_000_000, integer=True)}
+    seed = _number(recipe.get("seed", 0), "seed", minimum=0, maximum=2**31 - 1, integer=True)
+    return {"format": fmt, "sources": sources, "ratios": ratios, "task_types": task_types,
+            "task_type_upsample": tt_up, "date_from": date_from, "date_to": date_to, "heldout": heldout,
+            "seed": seed}
+
+
+def _items(project, recipe: dict):
+    qs = Item.objects.filter(project=project)
+    if recipe["task_types"]:
+        cond = Q()
+        for t in recipe["task_types"]:
+            cond |= Q(task_type=t) | Q(task_type__startswith=f"{t} /") | Q(task_type__startswith=f"{t}/")
+        qs = qs.filter(cond)
+    if recipe["date_from"]:
+        qs = qs.filter(created_at__date__gte=recipe["date_from"])
+    if recipe["date_to"]:
+        qs = qs.filter(created_at__date__lte=recipe["date_to"])
+    return qs
+
+
+def _final_rows(project, items) -> list[dict]:
+    rows = []
+    for item in items.filter(status=Item.Status.DONE, final_values__isnull=False).order_by("id").iterator(2000):
+        messages = sft_messages(project=project, item=item)
+        if messages:
+            rows.append({"item_id": item.pk, "task_type": item.task_type, "source": "final", "messages": messages})
+    return rows
+
+
+def _reference_rows(project, items) -> list[dict]:
+    rows = []
+    for item in items.exclude(reference_answer="").order_by("id").iterator(2000):
+        if item.reference_answer.strip():
+            messages = item_messages(project=project, item=item) + [
+                {"role": "assistant", "content": item.reference_answer}]
+            rows.append({"item_id": item.pk, "task_type": item.task_type, "source": "reference",
+                         "messages": messages})
+    return rows
+
+
+def _winner_rows(project, items) -> list[dict]:
+    """One row per comparison whose judgments prefer one model's candidate by a strict majority."""
+    votes = (Judgment.objects.filter(comparison__round__project=project, comparison__item__in=items)
+             .values("comparison_id")
+             .annotate(total=Count("id"), a=Count("id", filter=Q(preference=Judgment.Preference.A)),
+                       b=Count("id", filter=Q(preference=Judgment.Preference.B))))
+    winners = {}
+    for v in votes:
+        if v["a"] * 2 > v["total"]:
+            winners[v["comparison_id"]] = "a"
+        elif v["b"] * 2 > v["total"]:
+            winners[v["comparison_id"]] = "b"
+    comparisons = (Comparison.objects.filter(pk__in=winners)
+                   .select_related("item", "candidate_a", "candidate_b").order_by("id"))
+    rows, seen = [], set()
+    for c in comparisons:
+        cand = c.candidate_a if winners[c.pk] == "a" else c.candidate_b
+        if cand is None or not cand.text.strip() or (c.item_id, cand.text) in seen:
+            continue  # side B empty is the reference answer: the `reference` source covers it
+        seen.add((c.item_id, cand.text))
+        messages = item_messages(project=project, item=c.item) + [{"role": "assistant", "content": cand.text}]
+        rows.append({"item_id": c.item_id, "task_type": c.item.task_type, "source": "winners", "messages": messages,
+                     "candidate_id": cand.pk})
+    return rows
+
+
+_BUILDERS = {"final": _final_rows, "reference": _reference_rows, "winners": _winner_rows}
+
+
+def _upsample(rows: list, factor: float, rng: random.Random) -> list:
+    whole, frac = int(factor), factor - int(factor)
+    out = [r for r in rows for _ in range(whole)]
+    if frac > 0 and rows:
+        out += rng.sample(rows, round(len(rows) * frac))
+    return out
+
+
+def _apply_ratios(by_source: dict, ratios: dict, rng: random.Random) -> dict:
+    if not ratios:
+        return by_source
+    scale = min(len(by_source[s]) / r for s, r in ratios.items())
+    out = dict(by_source)
+    for s, r in ratios.items():
+        keep = min(len(by_source[s]), round(scale * r))
+        out[s] = sorted(rng.sample(by_source[s], keep), key=lambda row: row["item_id"])
+    return out
+
+
+def _task_factor(task_type: str, table: dict) -> float:
+    best = None
+    for prefix, factor in table.items():
+        if task_type == prefix or task_type.startswith(prefix.rstrip() + " /") or task_type.startswith(prefix + "/"):
+            if best is None or len(prefix) > len(best[0]):
+                best = (prefix, factor)
+    return best[1] if best else 1.0
+
+
+def _heldout(item_ids: list[int], spec: dict, rng: random.Random) -> list[int]:
+    if not spec or not item_ids:
+        return []
+    n = spec["n"] if "n" in spec else round(len(item_ids) * spec["fraction"])
+    if n >= len(item_ids):
+        raise ValidationError({"heldout": _("Held-out %(n)s of %(total)s items leaves nothing to train on.")
+                               % {"n": n, "total": len(item_ids)}})
+    return sorted(rng.sample(sorted(item_ids), n))
+
+
+def snapshot_rows_build(*, project, recipe: dict) -> dict:
+    """Rows in the recipe's format plus the statistics stored on the snapshot. `recipe` must be clean."""
+    rng = random.Random(recipe["seed"])
+    items = _items(project, recipe)
+    by_source = {name: _BUILDERS[name](project, items) for name in recipe["sources"]}
+    heldout = _heldout(sorted({r["item_id"] for rows in by_source.values() for r in rows}), recipe["heldout"], rng)
+    held = set(heldout)
+    by_source = {s: [r for r in rows if r["item_id"] not in held] for s, rows in by_source.items()}
+    by_source = _apply_ratios(by_source, recipe["ratios"], rng)
+    mixed = []
+    for name, rows in by_source.items():
+        mixed += _upsample(rows, recipe["sources"][name]["upsample"], rng)
+    if recipe["task_type_upsample"]:
+        grouped = defaultdict(list)
+        for r in mixed:
+            grouped[_task_factor(r["task_type"], recipe["task_type_upsample"])].append(r)
+        mixed = [r for factor, rows in grouped.items() for r in _upsample(rows, factor, rng)]
+    mixed.sort(key=lambda r: (r["item_id"], r["source"]))
+    rng.shuffle(mixed)
+    out = [sft_format_row(messages=r["messages"], fmt=recipe["format"], task_type=r["task_type"],
+                          extra={"source": r["source"], "item_id": r["item_id"]}) for r in mixed]
+    return {
+        "rows": out, "heldout_item_ids": heldout,
+        "task_type_histogram": dict(sorted(Counter(r["task_type"] or "" for r in mixed).items())),
+        "source_histogram": dict(sorted(Counter(r["source"] for r in mixed).items())),
+        "available": {s: len(rows) for s, rows in by_source.items()},
+    }

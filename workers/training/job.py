@@ -1,0 +1,108 @@
+"""The `training` job: glue between the Job / TrainingRun rows and the pure LoRA runner (workers/training/lora.py).
+
+    verify the snapshot's sha256 -> train (resuming from the last checkpoint of an earlier attempt) ->
+    adapter under ARTIFACTS_DIR/adapters/<run id>/ -> new model version (parent: the base) ->
+    tell the serving backend -> generation on the held-out items + a blind round new vs parent.
+
+Every step is idempotent, so a redelivered job after a worker death only does what is still missing.
+"""
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+from labelstudio_app.training import services
+from labelstudio_app.training.hyperparams import LoraHyperparams
+from labelstudio_app.training.models import TrainingRun
+from workers.training import lora
+from workers.training.serving import adapter_announce
+
+FLUSH_SECONDS = 1.0
+
+
+def run_dirs(run_id: int) -> dict:
+    root = Path(settings.ARTIFACTS_DIR)
+    work = root / "training" / str(run_id)
+    return {"checkpoints": work / "checkpoints", "merged_base": work / "merged-base",
+            "adapter": root / "adapters" / str(run_id)}
+
+
+class _Reporter:
+    """Turns runner steps into job progress (each step: heartbeat + cancel check) and loss points (batched)."""
+
+    def __init__(self, ctx, run_id: int):
+        self.ctx, self.run_id = ctx, run_id
+        self.pending: list = []
+        self.last_flush = 0.0
+        self.eta = None
+
+    def __call__(self, info: lora.StepInfo) -> None:
+        if info.loss is not None:
+            self.pending.append([info.step, round(info.loss, 5)])
+        self.eta = info.eta_seconds
+        if time.monotonic() - self.last_flush >= FLUSH_SECONDS or info.step >= info.total_steps:
+            self.flush()
+        eta = f" · ETA {int(info.eta_seconds)} s" if info.eta_seconds is not None else ""
+        loss = f"loss {info.loss:.4f}" if info.loss is not None else ""
+        # Raises JobCancelled when a user asked to stop: the runner stops between steps.
+        self.ctx.progress(done=info.step, total=info.total_steps, message=f"step {info.step}/{info.total_steps} "
+                                                                          f"{loss}{eta}")
+
+    def flush(self) -> None:
+        if self.pending:
+            services.training_run_loss_append(run_id=self.run_id, points=self.pending, eta_seconds=self.eta)
+            self.pending = []
+        self.last_flush = time.monotonic()
+
+
+def _train(ctx, run: TrainingRun, dirs: dict, data_path: Path) -> lora.TrainResult:
+    base = run.base_version
+    hp = LoraHyperparams(**run.hyperparams)
+    checkpoint, step = lora.last_checkpoint(dirs["checkpoints"])
+    if checkpoint is not None:
+        ctx.log(f"attempt {ctx.job.attempts}: resuming from {checkpoint.name} (step {step})")
+        services.training_run_resume_at(run_id=run.pk, step=step)
+    config = lora.TrainConfig(
+        base_model=base.base_model, output_dir=str(dirs["checkpoints"]), adapter_dir=str(dirs["adapter"]),
+        hyperparams=hp, continue_from_adapter=base.adapter_path or None,
+        merged_base_dir=str(dirs["merged_base"]) if base.adapter_path else None, save_merged=run.save_merged,
+        trust_remote_code=base.trust_remote_code,
+        metadata={"snapshot_sha256": run.snapshot.sha256, "snapshot_id": run.snapshot_id, "training_run": run.pk,
+                  "base_version": base.name, "project": run.project_id},
+    )
+    reporter = _Reporter(ctx, run.pk)
+    try:
+        result = lora.train(config, lora.read_jsonl_conversations(data_path), on_step=reporter, log=ctx.log)
+    finally:
+        reporter.flush()
+    ctx.log(f"trained {result.steps} steps ({result.examples} sequences, {result.train_tokens} tokens, "
+            f"{result.tokens_per_second:.0f} tokens/s); adapter in {result.adapter_dir}")
+    return result
+
+
+def training_run(ctx) -> dict:
+    run = TrainingRun.objects.select_related("project", "base_version", "snapshot", "created_by").get(job=ctx.job)
+    data_path = services.snapshot_verify(snapshot=run.snapshot)  # refuses a tampered file, before any work
+    ctx.log(f"snapshot {run.snapshot.name} verified (sha256 {run.snapshot.sha256[:12]}…, {run.snapshot.row_count} rows)")
+    dirs = run_dirs(run.pk)
+    stats: dict = {}
+    if (dirs["adapter"] / "flywheel.json").exists() and run.result_version_id is None and ctx.job.attempts > 1:
+        ctx.log("the adapter of an earlier attempt is complete; registering it")
+        base_dir = str(dirs["merged_base"]) if run.base_version.adapter_path else run.base_version.base_model
+        merged = dirs["adapter"] / "merged"
+        result_paths = (str(dirs["adapter"]), base_dir, str(merged) if merged.exists() else None)
+    elif run.result_version_id is None:
+        result = _train(ctx, run, dirs, data_path)
+        stats = {k: v for k, v in result.to_dict().items() if k not in ("losses",)}
+        result_paths = (result.adapter_dir, result.base_model_dir, result.merged_dir)
+    if run.result_version_id is None:
+        services.training_run_version_register(run=run, adapter_dir=result_paths[0], base_model_dir=result_paths[1],
+                                               merged_dir=result_paths[2], stats=stats)
+        ctx.log(f"registered model version {run.result_version.name}")
+    version = run.result_version or TrainingRun.objects.get(pk=run.pk).result_version
+    announced = adapter_announce(version, log=ctx.log)
+    rnd = services.training_run_round_open(run=run)
+    ctx.log(f"blind round {rnd.name!r} created; it opens when generation is done" if rnd
+            else "the snapshot has no held-out items: no comparison round")
+    return {"model_version_id": version.pk, "adapter_path": version.adapter_path, "announced": announced,
+            "round_id": rnd.pk if rnd else None, **stats}
