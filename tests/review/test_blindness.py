@@ -1,0 +1,123 @@
+"""Reviewers never see which model wrote what: not in pages, HTML source, URLs or any API they can call."""
+import pytest
+from django.urls import reverse
+
+from labelstudio_app.review import services
+from labelstudio_app.review.models import Comparison
+from tests.conftest import PERSONAS
+from tests.review.access import SCORES
+from tests.review.factories import CandidateFactory, ModelVersionFactory
+from tests.factories import ItemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def secret_round(world):
+    """Two versions and their candidates with distinctive names, ids, paths and counts."""
+    mv_a = ModelVersionFactory(pk=913_572, project=world.project, name="Marmoset-Alpha-9000",
+                               base_model="/srv/models/Qwen-Hidden-Base-77", adapter_path="/srv/adapters/lora-Quokka-v2")
+    mv_b = ModelVersionFactory(pk=913_573, project=world.project, name="Narwhal-Beta-4242",
+                               base_model="/srv/models/Llama-Hidden-Base-88", adapter_path="/srv/adapters/lora-Wombat-v1")
+    items, cand_ids = [], []
+    for i in range(3):
+        item = ItemFactory(project=world.project, reference_answer=f"参考 {i}")
+        a = CandidateFactory(pk=771_100 + i, item=item, model_version=mv_a, text=f"左右答案 alpha {i}",
+                             prompt_tokens=31_337, completion_tokens=27_182, latency_ms=161_803)
+        b = CandidateFactory(pk=771_200 + i, item=item, model_version=mv_b, text=f"左右答案 beta {i}",
+                             prompt_tokens=31_338, completion_tokens=27_183, latency_ms=161_804)
+        items.append(item)
+        cand_ids += [a.pk, b.pk]
+    rnd = services.round_create(project=world.project, user=world.users["manager"], name="Marmoset vs Narwhal round",
+                                model_a=mv_a, model_b=mv_b, items=items, overlap=2)
+    secrets = ["Marmoset", "Narwhal", "913572", "913573", "Qwen-Hidden-Base", "Llama-Hidden-Base", "Quokka", "Wombat",
+               "31337", "31338", "27182", "27183", "161803", "161804", f"round/{rnd.pk}", f"rounds/{rnd.pk}",
+               *[str(c) for c in cand_ids]]
+    return rnd, secrets
+
+
+def _assert_blind(text: str, secrets: list[str], where: str):
+    leaked = [s for s in secrets if s in text]
+    assert not leaked, f"{where} leaks {leaked}"
+
+
+def test_it_hides_model_identity_on_every_review_page_and_api(world, client_as, api_as, secret_round):
+    rnd, secrets = secret_round
+    reviewer = world.users["reviewer"]
+    pid = world.project.pk
+    client = client_as(reviewer)
+    responses = {}
+    responses["page"] = client.get(reverse("review-next", kwargs={"project_id": pid}))
+    responses["page htmx"] = client.get(reverse("review-next", kwargs={"project_id": pid}), HTTP_HX_REQUEST="true")
+    held = Comparison.objects.get(claims__reviewer=reviewer)
+    kw = {"project_id": pid, "public_id": held.public_id}
+    responses["invalid submit"] = client.post(reverse("review-submit", kwargs=kw), {"preference": "left"},
+                                              HTTP_HX_REQUEST="true")
+    responses["submit"] = client.post(reverse("review-submit", kwargs=kw), SCORES, HTTP_HX_REQUEST="true")
+    responses["submit again"] = client.post(reverse("review-submit", kwargs=kw), SCORES, HTTP_HX_REQUEST="true")
+    nxt = Comparison.objects.get(claims__reviewer=reviewer, claims__state="open")
+    responses["skip"] = client.post(reverse("review-skip", kwargs={"project_id": pid, "public_id": nxt.public_id}),
+                                    HTTP_HX_REQUEST="true")
+    responses["project"] = client.get(reverse("project-detail", kwargs={"project_id": pid}))
+    api = api_as(reviewer)
+    responses["api next"] = api.get(reverse("api-review-next", kwargs={"project_id": pid}))
+    card = responses["api next"].json()
+    assert set(card) == {"public_id", "text", "context", "task_type", "left", "right"}
+    akw = {"project_id": pid, "public_id": card["public_id"]}
+    responses["api bad submit"] = api.post(reverse("api-review-submit", kwargs=akw), {"preference": "x"}, format="json")
+    responses["api submit"] = api.post(reverse("api-review-submit", kwargs=akw), SCORES, format="json")
+    responses["api conflict"] = api.post(reverse("api-review-submit", kwargs=akw), SCORES, format="json")
+    assert responses["api submit"].status_code == 201 and responses["api conflict"].status_code == 409
+    responses["api next empty"] = api.get(reverse("api-review-next", kwargs={"project_id": pid}))
+    for name in ("round-detail", "api-round-detail", "api-round-stats", "round-export"):
+        responses[name] = client.get(reverse(name, kwargs={"project_id": pid, "round_id": rnd.pk}))
+        assert responses[name].status_code == 404, name
+    for name in ("review-stats", "api-review-stats", "round-list", "api-round-list"):
+        responses[name] = client.get(reverse(name, kwargs={"project_id": pid}))
+        assert responses[name].status_code == 404, name
+    for where, r in responses.items():
+        assert r.status_code < 500, where
+        text = r.content.decode() + " ".join(f"{k}: {v}" for k, v in r.items())
+        _assert_blind(text, secrets, where)
+    # the texts themselves did reach the reviewer, so the check above looked at real cards
+    assert "左右答案" in responses["page"].content.decode()
+
+
+def test_it_hides_model_identity_on_every_get_url_a_reviewer_may_open(world, client_as, secret_round):
+    """A sweep over the permission matrix: every GET URL that a reviewer is allowed to open."""
+    from tests.test_permissions import MODULES, RULES, URLS
+
+    rnd, secrets = secret_round
+    for m in MODULES:
+        if hasattr(m, "setup"):
+            m.setup(world)
+    client = client_as(world.users["reviewer"])
+    checked = 0
+    for name, rule in sorted(RULES.items()):
+        if rule.method != "get" or "reviewer" not in rule.allowed or name not in URLS:
+            continue
+        r = client.get(reverse(name, kwargs=rule.kwargs(world)))
+        body = r.getvalue() if r.streaming else r.content
+        _assert_blind(body.decode(errors="replace"), secrets, name)
+        checked += 1
+    assert checked >= 3
+
+
+def test_it_gives_reviewers_opaque_non_sequential_ids(world, secret_round):
+    rnd, _ = secret_round
+    ids = list(rnd.comparisons.values_list("public_id", flat=True))
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) >= 16 and not i.isdigit() for i in ids)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_it_shows_the_review_and_rounds_tabs_by_role(world, client_as, persona):
+    r = client_as(world.users[persona]).get(reverse("project-detail", kwargs={"project_id": world.project.pk}))
+    if persona == "outsider":
+        assert r.status_code == 404
+        return
+    body = r.content.decode()
+    review_url = reverse("review-next", kwargs={"project_id": world.project.pk})
+    rounds_url = reverse("round-list", kwargs={"project_id": world.project.pk})
+    assert (review_url in body) == (persona in ("admin", "manager", "reviewer"))
+    assert (rounds_url in body) == (persona in ("admin", "manager"))
