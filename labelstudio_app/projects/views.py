@@ -1,15 +1,207 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""Project pages (htmx): overview, create, settings, members, items, import, export. Thin: forms validate,
+services write, selectors read and check access."""
+import json
 
-from labelstudio_app.core.http import HtmxHttpRequest
-from labelstudio_app.projects.selectors import project_get_for_user, project_roles
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from labelstudio_app.core.http import HtmxHttpRequest, staff_required
+from labelstudio_app.projects import selectors, services
+from labelstudio_app.projects.chat import item_conversation
+from labelstudio_app.projects.exporters import EXPORT_FORMATS
+from labelstudio_app.projects.forms import (
+    EXPORT_LABELS, ExportForm, ImportForm, ImportStartForm, MemberAddForm, ProjectForm,
+)
+from labelstudio_app.projects.models import Item
+from labelstudio_app.projects.selectors import ITEM_READERS, MANAGERS, project_get_for_user, project_roles
+
+
+def _ctx(request, project, **extra) -> dict:
+    return {"project": project, "roles": project_roles(user=request.user, project_id=project.pk), **extra}
 
 
 @login_required
 @require_GET
 def project_detail(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     project = project_get_for_user(user=request.user, project_id=project_id)
-    roles = project_roles(user=request.user, project_id=project.pk)
-    return render(request, "projects/detail.html", {"project": project, "roles": roles})
+    counts = selectors.project_counts(project=project)
+    return render(request, "projects/detail.html", _ctx(request, project, counts=counts))
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def project_create(request: HtmxHttpRequest) -> HttpResponse:
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        project = services.project_create(user=request.user, **form.changes())
+        messages.success(request, _("Project created; you are its manager."))
+        return redirect("project-detail", project_id=project.pk)
+    return render(request, "projects/create.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_settings(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    form = ProjectForm(request.POST or None, instance=project)
+    if request.method == "POST" and form.is_valid():
+        services.project_update(project=project, **form.changes())
+        messages.success(request, _("Settings saved."))
+        return redirect("project-settings", project_id=project.pk)
+    return render(request, "projects/settings.html", _ctx(request, project, form=form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_members(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_add(project=project, username=form.cleaned_data["username"],
+                                role=form.cleaned_data["role"])
+            form = MemberAddForm()
+        except ValidationError as exc:
+            form.add_error("username", exc)
+    template = "projects/members.html" + ("#members" if request.htmx else "")
+    return render(request, template, _ctx(request, project, form=form,
+                                          members=selectors.membership_list(project=project)))
+
+
+@login_required
+@require_POST
+def project_member_remove(request: HtmxHttpRequest, project_id: int, membership_id: int) -> HttpResponse:
+    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    error = ""
+    try:
+        services.member_remove(project=project, membership_id=membership_id)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if request.htmx:
+        return render(request, "projects/members.html#members",
+                      _ctx(request, project, form=MemberAddForm(), error=error,
+                           members=selectors.membership_list(project=project)))
+    if error:
+        messages.error(request, error)
+    return redirect("project-members", project_id=project.pk)
+
+
+def _int_or_none(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@login_required
+@require_GET
+def item_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    g = request.GET
+    page = selectors.item_list_for_user(user=request.user, project_id=project_id, status=g.get("status", ""),
+                                        task_type=g.get("task_type", ""), q=g.get("q", "").strip(),
+                                        sort=g.get("sort", "id"), after=_int_or_none(g.get("after")))
+    project = page.items[0].project if page.items else project_get_for_user(
+        user=request.user, project_id=project_id, roles=ITEM_READERS)
+    template = "projects/items.html" + ("#rows" if request.htmx and g.get("after") else "")
+    return render(request, template, _ctx(request, project, page=page, statuses=Item.Status.choices))
+
+
+@login_required
+@require_GET
+def item_detail(request: HtmxHttpRequest, project_id: int, item_id: int) -> HttpResponse:
+    item = selectors.item_get_for_user(user=request.user, project_id=project_id, item_id=item_id)
+    return render(request, "projects/item.html", _ctx(request, item.project, item=item,
+                                                      conversation=item_conversation(item)))
+
+
+def _import_ctx(request, project, **extra):
+    jobs = selectors.project_jobs_for_user(user=request.user, project=project, kind="import")
+    return _ctx(request, project, jobs=jobs, max_mb=settings.MAX_UPLOAD_MB, **extra)
+
+
+@login_required
+@require_GET
+def import_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    return render(request, "projects/import.html", _import_ctx(request, project, form=ImportForm()))
+
+
+@login_required
+@require_POST
+def import_preview(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    """Saves the upload and shows the first rows and counts; the "Import" button then starts the job."""
+    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    form = ImportForm(request.POST, request.FILES)
+    preview = saved = None
+    if form.is_valid():
+        try:
+            options = services.import_options_clean(fmt=form.cleaned_data["format"], options=form.chat_options())
+            saved = services.import_upload_save(project=project, upload=form.cleaned_data["file"])
+            path = services.import_upload_path(project=project, token=saved["token"])
+            preview = services.import_preview(path=path, fmt=form.cleaned_data["format"], options=options)
+            saved["options"] = options
+        except ValidationError as exc:
+            form.add_error("file", exc)
+    template = "projects/import.html" + ("#preview" if request.htmx else "")
+    return render(request, template, _import_ctx(
+        request, project, form=form, preview=preview, saved=saved, fmt=form.data.get("format", "auto"),
+        options_json=json.dumps((saved or {}).get("options", {}))))
+
+
+@login_required
+@require_POST
+def import_start(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    form = ImportStartForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(_("Upload the file again."), status=400)
+    try:
+        job = services.import_start(project=project, user=request.user, token=form.cleaned_data["token"],
+                                    fmt=form.cleaned_data["format"], options=form.cleaned_data["options"] or "{}")
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=400)
+    if request.htmx:
+        return render(request, "projects/import.html#started", _import_ctx(request, project, job=job))
+    return redirect("import-page", project_id=project.pk)
+
+
+def _export_ctx(request, project, **extra):
+    jobs = selectors.project_jobs_for_user(user=request.user, project=project, kind="export")
+    return _ctx(request, project, jobs=jobs, formats=[(f, EXPORT_LABELS[f]) for f in EXPORT_FORMATS], **extra)
+
+
+@login_required
+@require_GET
+def export_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    return render(request, "projects/export.html", _export_ctx(request, project, form=ExportForm()))
+
+
+@login_required
+@require_POST
+def export_start(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    form = ExportForm(request.POST)
+    if form.is_valid():
+        job = services.export_start(project=project, user=request.user, fmt=form.cleaned_data["format"],
+                                    scope=form.cleaned_data["scope"])
+        if request.htmx:
+            return render(request, "projects/export.html#started", _export_ctx(request, project, job=job))
+        return redirect("export-page", project_id=project.pk)
+    return render(request, "projects/export.html", _export_ctx(request, project, form=form), status=400)
+
+
+@login_required
+@require_GET
+def export_download(request: HtmxHttpRequest, project_id: int, job_id: int) -> FileResponse:
+    job = selectors.export_job_get_for_user(user=request.user, project_id=project_id, job_id=job_id)
+    path = services.export_file_path(job=job)
+    if path is None:
+        raise Http404("This export has no file (not finished, or removed).")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)

@@ -1,0 +1,204 @@
+"""REST API for projects, members, items, imports and exports: thin views over the same services and
+selectors as the pages."""
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from labelstudio_app.jobs.serializers import JobSerializer
+from labelstudio_app.projects import selectors, services
+from labelstudio_app.projects.exporters import EXPORT_FORMATS, SCOPES, content_type, export_chunks, export_filename
+from labelstudio_app.projects.selectors import MANAGERS, project_get_for_user
+from labelstudio_app.projects.sft import TemplateError, compile_template
+from labelstudio_app.projects.serializers import (
+    ExportSerializer, ImportPreviewSerializer, ImportSerializer, ItemPageSerializer, ItemSerializer,
+    MemberAddSerializer, MembershipSerializer, ProjectCountsSerializer, ProjectSerializer,
+)
+
+
+def _raise(exc: DjangoValidationError):
+    raise ValidationError({"detail": exc.messages}) from None
+
+
+class ProjectListApi(generics.ListCreateAPIView):
+    """Projects the user belongs to; staff create (the creator becomes the project's manager)."""
+
+    serializer_class = ProjectSerializer
+
+    def get_queryset(self):
+        return selectors.project_list_for_user(user=self.request.user)
+
+    def perform_create(self, serializer):
+        if not self.request.user.is_staff:
+            raise PermissionDenied("Only staff create projects.")
+        data = dict(serializer.validated_data)
+        serializer.instance = services.project_create(user=self.request.user, **data)
+
+
+class ProjectDetailApi(generics.RetrieveUpdateAPIView):
+    """Any member reads; managers update."""
+
+    serializer_class = ProjectSerializer
+
+    def get_object(self):
+        roles = MANAGERS if self.request.method not in ("GET", "HEAD", "OPTIONS") else None
+        return project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"], roles=roles)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.project_update(project=serializer.instance, **serializer.validated_data)
+
+
+class ProjectCountsApi(APIView):
+    @extend_schema(responses=ProjectCountsSerializer)
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id)
+        return Response(ProjectCountsSerializer(selectors.project_counts(project=project)).data)
+
+
+class MemberListApi(APIView):
+    @extend_schema(responses=MembershipSerializer(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        return Response(MembershipSerializer(selectors.membership_list(project=project), many=True).data)
+
+    @extend_schema(request=MemberAddSerializer, responses={201: MembershipSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        s = MemberAddSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        try:
+            membership = services.member_add(project=project, **s.validated_data)
+        except DjangoValidationError as exc:
+            _raise(exc)
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, project_id: int, membership_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        try:
+            services.member_remove(project=project, membership_id=membership_id)
+        except DjangoValidationError as exc:
+            _raise(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ItemListApi(APIView):
+    @extend_schema(parameters=[
+        OpenApiParameter("status", str, enum=["open", "labelled", "done"]), OpenApiParameter("task_type", str),
+        OpenApiParameter("q", str, description="Substring search in the text (CJK works)."),
+        OpenApiParameter("sort", str, enum=["id", "-id"]), OpenApiParameter("after", int),
+        OpenApiParameter("limit", int, description="1–500, default 50."),
+    ], responses=ItemPageSerializer)
+    def get(self, request: Request, project_id: int) -> Response:
+        g = request.query_params
+        try:
+            after = int(g["after"]) if g.get("after") else None
+            limit = min(max(int(g.get("limit", 50)), 1), 500)
+        except ValueError:
+            raise ValidationError({"detail": "after and limit must be integers"}) from None
+        page = selectors.item_list_for_user(user=request.user, project_id=project_id, status=g.get("status", ""),
+                                            task_type=g.get("task_type", ""), q=g.get("q", "").strip(),
+                                            sort=g.get("sort", "id"), after=after, limit=limit)
+        return Response(ItemPageSerializer({"results": page.items, "next_after": page.next_after}).data)
+
+
+class ItemDetailApi(generics.RetrieveAPIView):
+    serializer_class = ItemSerializer
+
+    def get_object(self):
+        return selectors.item_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"],
+                                           item_id=self.kwargs["item_id"])
+
+
+class ImportCreateApi(APIView):
+    """Upload a file (multipart); the import runs as a job. Poll /api/jobs/<id>/ for progress and errors."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": ImportSerializer}, responses={202: JobSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        s = ImportSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        try:
+            job = services.import_create(project=project, user=request.user, upload=s.validated_data["file"],
+                                         fmt=s.validated_data["format"], options=s.validated_data["options"])
+        except DjangoValidationError as exc:
+            _raise(exc)
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportPreviewApi(APIView):
+    """Parse the first ~2 MB of a file: the first 20 rows as they would be stored, counts kept and dropped
+    by each rule, and the errors found. Nothing is stored."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": ImportSerializer}, responses=ImportPreviewSerializer)
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        s = ImportSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        try:
+            options = services.import_options_clean(fmt=s.validated_data["format"], options=s.validated_data["options"])
+            saved = services.import_upload_save(project=project, upload=s.validated_data["file"])
+            path = services.import_upload_path(project=project, token=saved["token"])
+            preview = services.import_preview(path=path, fmt=s.validated_data["format"], options=options)
+        except DjangoValidationError as exc:
+            _raise(exc)
+        services.import_upload_delete(path=str(path))
+        return Response(preview)
+
+
+class ExportCreateApi(APIView):
+    """Start an export job; when it succeeds, download its file from api-export-download."""
+
+    @extend_schema(request=ExportSerializer, responses={202: JobSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        s = ExportSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        job = services.export_start(project=project, user=request.user, fmt=s.validated_data["format"],
+                                    scope=s.validated_data["scope"])
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportStreamApi(APIView):
+    """Stream the export directly (constant memory, any size)."""
+
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=list(EXPORT_FORMATS), description="Default jsonl."),
+                               OpenApiParameter("scope", str, enum=list(SCOPES))],
+                   responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)})
+    def get(self, request: Request, project_id: int):
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        g = request.query_params
+        s = ExportSerializer(data={"format": g.get("format", "jsonl"), "scope": g.get("scope", "labelled")})
+        s.is_valid(raise_exception=True)
+        fmt, scope = s.validated_data["format"], s.validated_data["scope"]
+        if fmt in ("alpaca", "sharegpt", "openai"):
+            try:
+                compile_template(project.training_template)
+            except TemplateError as exc:
+                raise ValidationError({"detail": [str(exc)]}) from None
+        chunks = (c.encode("utf-8") for c in export_chunks(project=project, fmt=fmt, scope=scope))
+        response = StreamingHttpResponse(chunks, content_type=content_type(fmt))
+        response["Content-Disposition"] = f'attachment; filename="{export_filename(project=project, fmt=fmt)}"'
+        return response
+
+
+class ExportDownloadApi(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)})
+    def get(self, request: Request, project_id: int, job_id: int):
+        job = selectors.export_job_get_for_user(user=request.user, project_id=project_id, job_id=job_id)
+        path = services.export_file_path(job=job)
+        if path is None:
+            raise Http404("This export has no file (not finished, or removed).")
+        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
