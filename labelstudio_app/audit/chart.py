@@ -6,7 +6,7 @@ WIDTH, HEIGHT = 560, 300
 LEFT, RIGHT, TOP, BOTTOM = 56, 20, 16, 44
 
 
-def _human(n: float) -> str:
+def human_count(n: float) -> str:
     for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
         if n >= size:
             v = n / size
@@ -36,12 +36,12 @@ def scaling_chart(points: list[dict]) -> dict:
     for decade in range(int(math.floor(lo)), int(math.ceil(hi)) + 1):
         n = 10 ** decade
         if lo <= decade <= hi:
-            chart["x_ticks"].append({"x": round(x_of(n), 1), "label": _human(n)})
+            chart["x_ticks"].append({"x": round(x_of(n), 1), "label": human_count(n)})
     for p in pts:
         value = min(1.0, max(0.0, float(p["value"])))
         x, y = x_of(p["parameters"]), TOP + plot_h * (1 - value)
         chart["points"].append({"x": round(x, 1), "y": round(y, 1), "label_y": round(y - 8, 1), "name": p["name"],
-                                "value": f"{value:.3f}", "size": _human(p["parameters"])})
+                                "value": f"{value:.3f}", "size": human_count(p["parameters"])})
     chart["polyline"] = " ".join(f"{p['x']},{p['y']}" for p in chart["points"])
     chart["x_label_y"] = HEIGHT - 22
     return chart

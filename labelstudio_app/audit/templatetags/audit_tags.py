@@ -1,5 +1,7 @@
 from django import template
 
+from labelstudio_app.audit.chart import human_count
+
 register = template.Library()
 
 
@@ -17,3 +19,9 @@ def index(sequence, i):
         return sequence[int(i)]
     except (IndexError, TypeError, ValueError):
         return ""
+
+
+@register.filter
+def params(value) -> str:
+    """494000000 -> '494M'; missing -> '—'."""
+    return human_count(value) if value else "—"
