@@ -71,9 +71,12 @@ def round_create(*, project, user, name: str, model_a: ModelVersion, model_b: Mo
             from labelstudio_app.evaluation.services import generation_job_create  # H2's contract
 
             versions = [model_a] + ([model_b] if model_b is not None else [])
-            job = generation_job_create(project=project, user=user, model_versions=versions,
-                                        items=list(Item.objects.filter(pk__in=item_ids)), n_samples=1, params=params,
-                                        then={"name": "review.round_open", "kwargs": {"round_id": rnd.pk}})
+            try:
+                job = generation_job_create(project=project, user=user, model_versions=versions, items=item_ids,
+                                            n_samples=1, params=params,
+                                            then={"name": "review.round_open", "kwargs": {"round_id": rnd.pk}})
+            except ValidationError as exc:
+                raise ReviewError("; ".join(exc.messages)) from None
             ComparisonRound.objects.filter(pk=rnd.pk).update(generation_job=job)
             rnd.generation_job = job
         else:
