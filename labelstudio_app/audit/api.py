@@ -9,8 +9,12 @@ from rest_framework.views import APIView
 
 from labelstudio_app.audit import export, selectors, services
 from labelstudio_app.audit.serializers import (
-    AuditPredictionSerializer, AuditRunCreateSerializer, AuditRunSerializer, DisagreementSerializer,
-    RelabelResultSerializer, ReportSerializer,
+    AuditPredictionSerializer,
+    AuditRunCreateSerializer,
+    AuditRunSerializer,
+    DisagreementSerializer,
+    RelabelResultSerializer,
+    ReportSerializer,
 )
 from labelstudio_app.evaluation.models import ModelVersion
 

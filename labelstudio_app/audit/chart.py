@@ -33,7 +33,7 @@ def scaling_chart(points: list[dict]) -> dict:
     def x_of(n: float) -> float:
         return LEFT + plot_w * (math.log10(n) - lo) / (hi - lo)
 
-    for decade in range(int(math.floor(lo)), int(math.ceil(hi)) + 1):
+    for decade in range(math.floor(lo), math.ceil(hi) + 1):
         n = 10 ** decade
         if lo <= decade <= hi:
             chart["x_ticks"].append({"x": round(x_of(n), 1), "label": human_count(n)})

@@ -38,7 +38,7 @@ def classification_report(y_true: list[str], y_pred: list[str | None], *, option
     for t, p in zip(y_true, y_pred):
         if t not in index:
             raise ValueError(f"human label {t!r} is not one of the question's options")
-        matrix[index[t], index[p] if p in index else k] += 1
+        matrix[index[t], index.get(p, k)] += 1
     tp = np.diag(matrix[:, :k])
     predicted = matrix[:, :k].sum(axis=0)
     support = matrix.sum(axis=1)

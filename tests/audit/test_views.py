@@ -39,7 +39,7 @@ def _detail(run):
 
 
 def test_it_shows_the_table_chart_verdict_and_disagreements(client_as, manager, audited):
-    project, items, run, versions = audited
+    _project, items, run, _versions = audited
     page = client_as(manager).get(_detail(run)).content.decode()
     assert "<svg" in page and 'class="series"' in page and page.count('class="point"') == 4
     assert "Flagged" in page and "qwen-14.7b 模型" in page
@@ -51,7 +51,7 @@ def test_it_shows_the_table_chart_verdict_and_disagreements(client_as, manager, 
 
 
 def test_it_escapes_imported_text_and_model_names(client_as, manager, audited):
-    project, items, run, versions = audited
+    _project, items, run, versions = audited
     items[10].text = "<script>alert(1)</script> 需要吗"
     items[10].save()
     versions[0].name = "<img src=x onerror=alert(1)>"
@@ -62,14 +62,14 @@ def test_it_escapes_imported_text_and_model_names(client_as, manager, audited):
 
 
 def test_it_keeps_the_detail_page_queries_flat(client_as, manager, audited, django_assert_max_num_queries):
-    project, items, run, versions = audited
+    _project, _items, run, _versions = audited
     client = client_as(manager)
     with django_assert_max_num_queries(14):
         assert client.get(_detail(run)).status_code == 200
 
 
 def test_it_lists_runs_with_a_fixed_number_of_queries(client_as, manager, audited, django_assert_num_queries):
-    project, items, run, versions = audited
+    project, items, _run, versions = audited
     client = client_as(manager)
     url = reverse("audit-list", kwargs={"project_id": project.pk})
     client.get(url)
@@ -83,7 +83,7 @@ def test_it_lists_runs_with_a_fixed_number_of_queries(client_as, manager, audite
 
 
 def test_it_starts_an_audit_job_from_the_form(client_as, manager, audited):
-    project, items, run, versions = audited
+    project, items, _run, versions = audited
     r = client_as(manager).post(reverse("audit-create", kwargs={"project_id": project.pk}), {
         "name": "第二轮", "question": "needs_context", "model_versions": [v.pk for v in versions[:2]],
         "positive_class": "yes", "metric": "precision", "tolerance": "0.02", "temperature": "0",
@@ -97,7 +97,7 @@ def test_it_starts_an_audit_job_from_the_form(client_as, manager, audited):
 
 
 def test_it_names_the_bad_line_and_field(client_as, manager, audited):
-    project, items, run, versions = audited
+    project, _items, _run, versions = audited
     client = client_as(manager)
     url = reverse("audit-create", kwargs={"project_id": project.pk})
     base = {"question": "needs_context", "model_versions": [versions[0].pk], "metric": "precision",
@@ -112,7 +112,7 @@ def test_it_names_the_bad_line_and_field(client_as, manager, audited):
 
 
 def test_it_sends_disagreements_to_relabel_with_one_click(client_as, manager, audited):
-    project, items, run, versions = audited
+    project, _items, run, _versions = audited
     url = reverse("audit-relabel", kwargs={"project_id": project.pk, "run_id": run.pk})
     r = client_as(manager).post(url, HTTP_HX_REQUEST="true")
     assert r.status_code == 200 and "4 items sent" in r.content.decode()
@@ -120,7 +120,7 @@ def test_it_sends_disagreements_to_relabel_with_one_click(client_as, manager, au
 
 
 def test_it_exports_csv_and_json(client_as, manager, audited):
-    project, items, run, versions = audited
+    project, _items, run, _versions = audited
     client = client_as(manager)
     body = client.get(reverse("audit-export", kwargs={"project_id": project.pk, "run_id": run.pk, "fmt": "csv"}))
     rows = list(csv.DictReader(io.StringIO(body.content.decode("utf-8-sig"))))
@@ -178,9 +178,29 @@ def test_it_serves_the_api(api_as, manager, audited):
 
 
 def test_it_refuses_a_question_without_labelled_items(api_as, manager):
-    project, items = labelled_project(labels=[])
+    project, _items = labelled_project(labels=[])
     Membership.objects.create(user=manager, project=project, role="manager")
     (mv,) = family(project, sizes=(1_000_000,))
     r = api_as(manager).post(reverse("api-audit-run-list", kwargs={"project_id": project.pk}),
                              {"question": "needs_context", "model_versions": [mv.pk]}, format="json")
     assert r.status_code == 400 and "no item has a final label" in r.json()["question"][0]
+
+
+def test_it_shows_the_audit_tab_to_managers_only(client_as, manager, audited):
+    project = audited[0]
+    annotator = UserFactory(username="ann")
+    Membership.objects.create(user=annotator, project=project, role="annotator")
+    audit_url = reverse("audit-list", kwargs={"project_id": project.pk})
+    detail = reverse("project-detail", kwargs={"project_id": project.pk})
+    assert audit_url in client_as(manager).get(detail).content.decode()
+    assert audit_url not in client_as(annotator).get(detail).content.decode()
+    assert client_as(annotator).get(audit_url).status_code == 404
+
+
+def test_it_redirects_an_htmx_form_to_the_new_run(client_as, manager, audited):
+    project, _items, _run, versions = audited
+    r = client_as(manager).post(reverse("audit-create", kwargs={"project_id": project.pk}), {
+        "question": "needs_context", "model_versions": [versions[-1].pk], "metric": "f1", "tolerance": "0.05",
+        "temperature": "0", "max_new_tokens": "8"}, HTTP_HX_REQUEST="true")
+    new = AuditRun.objects.exclude(pk=_run.pk).get()
+    assert r.status_code == 204 and r["HX-Redirect"] == _detail(new) and new.metric == "f1"
