@@ -174,13 +174,13 @@ class ExportCreateApi(APIView):
 class ExportStreamApi(APIView):
     """Stream the export directly (constant memory, any size)."""
 
-    @extend_schema(parameters=[OpenApiParameter("format", str, enum=list(EXPORT_FORMATS), description="Default jsonl."),
+    @extend_schema(parameters=[OpenApiParameter("fmt", str, enum=list(EXPORT_FORMATS), description="Default jsonl. (Not `format`: DRF reserves it.)"),
                                OpenApiParameter("scope", str, enum=list(SCOPES))],
                    responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)})
     def get(self, request: Request, project_id: int):
         project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
         g = request.query_params
-        s = ExportSerializer(data={"format": g.get("format", "jsonl"), "scope": g.get("scope", "labelled")})
+        s = ExportSerializer(data={"format": g.get("fmt", "jsonl"), "scope": g.get("scope", "labelled")})
         s.is_valid(raise_exception=True)
         fmt, scope = s.validated_data["format"], s.validated_data["scope"]
         if fmt in ("alpaca", "sharegpt", "openai"):
