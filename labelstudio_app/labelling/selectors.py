@@ -1,6 +1,7 @@
 """Reads of the labelling domain, always scoped to the user (outsiders get 404)."""
 from collections import defaultdict
 
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.http import Http404
 
@@ -63,10 +64,14 @@ def annotation_previous_for_annotator(*, user, project: Project, before_id: int 
     return qs.order_by("-pk").first()
 
 
+PROGRESS_TOTAL_TTL = 30  # seconds; counting 100k items on every submit costs more than the claim itself
+
+
 def label_progress(*, user, project: Project) -> dict:
-    """Done by me / items in the project (two index-only counts)."""
+    """Done by me / items in the project. The project total is cached briefly (it changes only on import)."""
     mine = Annotation.objects.filter(annotator=user, item__project=project).count()
-    total = Item.objects.filter(project=project).count()
+    total = cache.get_or_set(f"labelling:total:{project.pk}", lambda: Item.objects.filter(project=project).count(),
+                             PROGRESS_TOTAL_TTL)
     return {"mine": mine, "total": total}
 
 
