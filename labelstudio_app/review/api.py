@@ -9,8 +9,14 @@ from rest_framework.views import APIView
 
 from labelstudio_app.review import exports, reports, selectors, services
 from labelstudio_app.review.models import ComparisonRound
-from labelstudio_app.review.serializers import (CardSerializer, FlagSerializer, JudgmentInputSerializer,
-                                                JudgmentReceiptSerializer, RoundCreateSerializer, RoundSerializer)
+from labelstudio_app.review.serializers import (
+    CardSerializer,
+    FlagSerializer,
+    JudgmentInputSerializer,
+    JudgmentReceiptSerializer,
+    RoundCreateSerializer,
+    RoundSerializer,
+)
 
 
 class RoundListApi(generics.ListCreateAPIView):

@@ -137,9 +137,7 @@ def round_build(*, round_id: int) -> dict:
             continue
         if item_id not in cands_a:
             missing_a += 1
-        elif rnd.model_b_id and item_id not in cands_b:
-            missing_b += 1
-        elif not rnd.model_b_id and item_id not in refs:
+        elif (item_id not in cands_b) if rnd.model_b_id else (item_id not in refs):
             missing_b += 1
         else:
             todo.append(item_id)

@@ -13,7 +13,6 @@ from labelstudio_app.review import charts, exports, reports, selectors, services
 from labelstudio_app.review.forms import DIMENSION_LABELS, JudgmentForm, RoundForm
 from labelstudio_app.review.models import ComparisonRound
 
-
 # ---- reviewers -----------------------------------------------------------------------------------------------
 
 def _review_context(request, project, comparison, form=None, notice: str = "") -> dict:

@@ -5,9 +5,9 @@ from django.urls import reverse
 from labelstudio_app.review import services
 from labelstudio_app.review.models import Comparison
 from tests.conftest import PERSONAS
+from tests.factories import ItemFactory
 from tests.review.access import SCORES
 from tests.review.factories import CandidateFactory, ModelVersionFactory
-from tests.factories import ItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def test_it_hides_model_identity_on_every_get_url_a_reviewer_may_open(world, cli
     """A sweep over the permission matrix: every GET URL that a reviewer is allowed to open."""
     from tests.test_permissions import MODULES, RULES, URLS
 
-    rnd, secrets = secret_round
+    _rnd, secrets = secret_round
     for m in MODULES:
         if hasattr(m, "setup"):
             m.setup(world)

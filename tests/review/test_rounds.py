@@ -28,7 +28,7 @@ def test_it_balances_left_and_right_over_a_round(world):
 
 
 def test_it_keeps_balance_when_building_again_fills_gaps(world):
-    rnd, mv_a, mv_b, items = _round(world, n_items=5)
+    rnd, mv_a, mv_b, _items = _round(world, n_items=5)
     for i in range(6):  # answers that arrive later, e.g. after generation
         item = ItemFactory(project=world.project)
         CandidateFactory(item=item, model_version=mv_a)
@@ -43,7 +43,7 @@ def test_it_keeps_balance_when_building_again_fills_gaps(world):
 
 
 def test_it_keeps_left_and_right_on_reload(world, client_as):
-    rnd, *_ = _round(world, n_items=3)
+    _rnd, *_ = _round(world, n_items=3)
     client = client_as(world.users["reviewer"])
     first = client.get(reverse("review-next", kwargs={"project_id": world.project.pk})).content.decode()
     again = client.get(reverse("review-next", kwargs={"project_id": world.project.pk})).content.decode()
@@ -76,7 +76,7 @@ def test_it_maps_left_and_right_back_to_a_and_b(world, left_is_a, submitted, sto
 
 
 def test_it_never_hands_a_reviewer_the_same_comparison_twice(world):
-    rnd, *_ = _round(world, n_items=3, overlap=2)
+    _rnd, *_ = _round(world, n_items=3, overlap=2)
     seen = []
     user = world.users["reviewer"]
     while (c := services.comparison_claim_next(project=world.project, user=user)) is not None:
@@ -87,7 +87,7 @@ def test_it_never_hands_a_reviewer_the_same_comparison_twice(world):
 
 
 def test_it_leases_so_reviewers_do_not_pile_beyond_the_overlap(world):
-    rnd, *_ = _round(world, n_items=2, overlap=1)
+    _rnd, *_ = _round(world, n_items=2, overlap=1)
     r1, r2, r3 = world.users["reviewer"], UserFactory(), UserFactory()
     c1 = services.comparison_claim_next(project=world.project, user=r1)
     c2 = services.comparison_claim_next(project=world.project, user=r2)
@@ -113,7 +113,7 @@ def test_it_refuses_a_judgment_beyond_the_overlap_and_a_second_one(world):
 
 
 def test_it_compares_against_the_reference_answer(world):
-    rnd, mv_a, _, items = _round(world, n_items=3, with_b=False)
+    rnd, _mv_a, _, _items = _round(world, n_items=3, with_b=False)
     assert rnd.model_b is None and rnd.comparisons.count() == 3
     assert all(c.candidate_b_id is None for c in rnd.comparisons.all())
 
@@ -160,7 +160,7 @@ def test_it_adds_gold_comparisons_and_scores_reviewers_on_them(world):
 
 
 def test_it_replaces_a_flagged_candidate_with_another_sample(world):
-    rnd, mv_a, mv_b, items = _round(world, n_items=2)
+    rnd, _mv_a, mv_b, _items = _round(world, n_items=2)
     c = rnd.comparisons.order_by("id").first()
     spare = CandidateFactory(item=c.item, model_version=mv_b, sample_index=1, text="另一个样本 spare")
     assert services.candidate_exclude(comparison=c, side="b") == "replaced"

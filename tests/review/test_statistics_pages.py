@@ -150,7 +150,7 @@ def test_it_exports_preference_pairs_skipping_ties_and_both_bad(world, client_as
 
 
 def test_it_creates_a_round_from_the_page_and_shows_errors_by_field(world, client_as):
-    mv_a, mv_b, items = review_setup(world.project, n_items=3)
+    mv_a, mv_b, _items = review_setup(world.project, n_items=3)
     client = client_as(world.users["manager"])
     url = reverse("round-create", kwargs={"project_id": world.project.pk})
     r = client.post(url, {"name": "页面 round", "model_a": mv_a.pk, "model_b": mv_b.pk, "overlap": 1, "sample": 2,
