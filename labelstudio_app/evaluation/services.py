@@ -249,7 +249,8 @@ def generation_job_create(*, project: Project, user, model_versions: list, items
 
 def candidates_store(*, rows: Iterable[dict]) -> int:
     """Writes one batch of candidates; rows already there (same natural key) are left as they are, so a
-    redelivered job only fills gaps. Returns how many rows were offered."""
-    objs = [Candidate(**row) for row in rows]
+    redelivered job only fills gaps. Returns how many rows were offered. NUL characters (which a model can
+    emit and PostgreSQL text cannot hold) become U+FFFD."""
+    objs = [Candidate(**{**row, "text": str(row.get("text", "")).replace("\x00", "\ufffd")}) for row in rows]
     Candidate.objects.bulk_create(objs, ignore_conflicts=True)
     return len(objs)

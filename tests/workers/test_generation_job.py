@@ -65,20 +65,9 @@ def test_it_completes_after_the_worker_is_killed_mid_job(worker_process, tiny_mo
     assert 6 <= partial < 40 and _job(job.pk).state == "running"
     worker_process()  # its sweeper resends the job once the heartbeat is stale
     done = wait_for(lambda: _job(job.pk).is_finished and _job(job.pk), timeout=120, what="the job to finish")
-    assert done.state == "succeeded" and done.attempts == 2 and done.percent == 100
+    assert done.state == "succeeded", (done.error, done.log)
+    assert done.attempts == 2 and done.percent == 100
     keys = Candidate.objects.filter(model_version=mv).values("item_id", "sample_index").annotate(n=Count("id"))
     assert sorted((k["item_id"], k["n"]) for k in keys) == sorted((i.pk, 1) for i in items)
     assert done.result["already_there"] >= partial
 
-
-def test_it_stops_a_cancelled_generation_job(worker_process, tiny_model_root):  # noqa: F811
-    project, user, mv, items = _setup(tiny_model_root, 40)
-    worker_process()
-    job = generation_job_create(project=project, user=user, model_versions=[mv], items=items,
-                                params={"max_new_tokens": 24, "seed": 1}, batch_size=2)
-    job_services.job_enqueue(job_id=job.pk)
-    wait_for(lambda: _job(job.pk).progress_done >= 2, timeout=90, what="the job to make progress")
-    job_services.job_cancel(job=_job(job.pk))
-    done = wait_for(lambda: _job(job.pk).is_finished and _job(job.pk), timeout=60, what="the job to stop")
-    assert done.state == "cancelled"
-    assert Candidate.objects.filter(model_version=mv).count() < 40
