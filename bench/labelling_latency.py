@@ -12,13 +12,13 @@ gunicorn). Measures:
   - over-assignment: items with more live claims than the overlap, and duplicate (item, annotator) pairs.
 """
 import argparse
-import warnings
 import json
 import multiprocessing as mp
 import os
 import statistics
 import sys
 import time
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,11 @@ from rest_framework.views import APIView
 
 from labelstudio_app.labelling import selectors, services
 from labelstudio_app.labelling.serializers import (
-    AnnotationInSerializer, AnnotationSerializer, NextItemSerializer, QaDecisionSerializer, QaNextSerializer,
+    AnnotationInSerializer,
+    AnnotationSerializer,
+    NextItemSerializer,
+    QaDecisionSerializer,
+    QaNextSerializer,
     SchemaSerializer,
 )
 from labelstudio_app.projects.chat import item_conversation

@@ -70,7 +70,7 @@ def test_it_shows_field_errors_and_keeps_the_item(client_as):
 
 def test_it_skips_and_goes_back_to_the_previous_annotation_for_editing(client_as):
     project, (ann,) = labelling_project(items=3, annotators=1)
-    i1, i2, i3 = Item.objects.filter(project=project).order_by("id")
+    i1, i2, _i3 = Item.objects.filter(project=project).order_by("id")
     client = client_as(ann)
     client.get(_label_url(project))
     client.post(reverse("label-submit", kwargs={"project_id": project.pk, "item_id": i1.pk}),
@@ -159,7 +159,7 @@ def test_it_edits_the_schema_and_shows_errors_naming_the_question(client_as):
 def test_it_shows_the_dashboard_numbers(client_as, django_assert_max_num_queries):
     project, (a, b) = labelling_project(overlap=2, items=4, annotators=2)
     manager = annotator_add(project, role="manager")
-    gold, = items_add(project, 1, is_gold=True, gold_values=YES)
+    items_add(project, 1, is_gold=True, gold_values=YES)
     for u in (a, b):
         while (item := services.item_next_for_annotator(project=project, user=u)) is not None:
             values = YES if (u == a or item.pk % 2) else {**YES, "needs_context": "no"}

@@ -104,7 +104,7 @@ def test_it_reviews_through_the_api(api_as):
 
 
 def test_it_lists_the_api_in_the_openapi_schema(api_as):
-    project, (a,) = labelling_project(annotators=1)
+    _project, (a,) = labelling_project(annotators=1)
     text = api_as(a).get(reverse("api-schema")).content.decode()
     for path in ("/api/projects/{project_id}/next/", "/api/items/{item_id}/annotation/",
                  "/api/projects/{project_id}/schema/", "/api/annotations/{annotation_id}/qa/"):
