@@ -51,7 +51,7 @@ class _Progress:
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.submit(connection.close).result()
+            self.pool.submit(lambda: connection.close()).result()  # the helper thread's own connection
             self.pool.shutdown()
 
 
