@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 
 from labelstudio_app.review.models import Judgment
-from labelstudio_app.review.selectors import anonymise_context
+from labelstudio_app.projects.chat import anonymise_context
 
 DIMENSIONS = ("helpfulness", "honesty", "harmlessness")
 

@@ -13,6 +13,7 @@ from django.http import Http404
 
 from labelstudio_app.accounts.models import Membership
 from labelstudio_app.evaluation.models import ModelVersion
+from labelstudio_app.projects.chat import anonymise_context
 from labelstudio_app.projects.models import Item, Project
 from labelstudio_app.projects.selectors import project_get_for_user
 from labelstudio_app.review.models import Comparison, ComparisonRound, Judgment
@@ -20,24 +21,6 @@ from labelstudio_app.review.models import Comparison, ComparisonRound, Judgment
 Role = Membership.Role
 MANAGER_ROLES = (Role.MANAGER,)
 REVIEWER_ROLES = (Role.REVIEWER, Role.MANAGER)
-
-try:  # H1a's helper; the local one below keeps the same contract until it lands
-    from labelstudio_app.projects.chat import anonymise_context
-except ImportError:  # pragma: no cover - depends on another area's progress
-    def anonymise_context(context):
-        """Turns [{sender, text, time}] into [{sender: 'A'|'B'|…, text}]: senders lettered by first appearance."""
-        letters: dict = {}
-        out = []
-        for turn in context or []:
-            if not isinstance(turn, dict):
-                continue
-            sender = str(turn.get("sender", ""))
-            if sender not in letters:
-                n = len(letters)
-                letters[sender] = chr(ord("A") + n) if n < 26 else f"S{n + 1}"
-            out.append({"sender": letters[sender], "text": str(turn.get("text", ""))})
-        return out
-
 
 def project_for_reviewer(*, user, project_id: int) -> Project:
     return project_get_for_user(user=user, project_id=project_id, roles=REVIEWER_ROLES)

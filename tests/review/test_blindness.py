@@ -80,7 +80,10 @@ def test_it_hides_model_identity_on_every_review_page_and_api(world, client_as, 
         text = r.content.decode() + " ".join(f"{k}: {v}" for k, v in r.items())
         _assert_blind(text, secrets, where)
     # the texts themselves did reach the reviewer, so the check above looked at real cards
-    assert "左右答案" in responses["page"].content.decode()
+    page = responses["page"].content.decode()
+    assert "左右答案" in page and "mmpose 支持吗" in page
+    # chat senders are anonymised too
+    assert "张三" not in page and "张三" not in responses["api next"].content.decode()
 
 
 def test_it_hides_model_identity_on_every_get_url_a_reviewer_may_open(world, client_as, secret_round):
