@@ -68,6 +68,7 @@ def membership_list(*, project: Project):
 
 @dataclass
 class ItemPage:
+    project: Project
     items: list
     next_after: int | None
     filters: dict
@@ -91,7 +92,7 @@ def item_list_for_user(*, user, project_id: int, status: str = "", task_type: st
         items = items.filter(id__gt=after) if sort == "id" else items.filter(id__lt=after)
     page = list(items.order_by(ITEM_SORTS[sort])[: limit + 1])
     next_after = page[limit - 1].pk if len(page) > limit else None
-    return ItemPage(items=page[:limit], next_after=next_after,
+    return ItemPage(project=project, items=page[:limit], next_after=next_after,
                     filters={"status": status, "task_type": task_type, "q": q, "sort": sort})
 
 

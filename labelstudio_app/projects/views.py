@@ -19,7 +19,7 @@ from labelstudio_app.projects.forms import (
     EXPORT_LABELS, ExportForm, ImportForm, ImportStartForm, MemberAddForm, ProjectForm,
 )
 from labelstudio_app.projects.models import Item
-from labelstudio_app.projects.selectors import ITEM_READERS, MANAGERS, project_get_for_user, project_roles
+from labelstudio_app.projects.selectors import MANAGERS, project_get_for_user, project_roles
 
 
 def _ctx(request, project, **extra) -> dict:
@@ -106,8 +106,7 @@ def item_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     page = selectors.item_list_for_user(user=request.user, project_id=project_id, status=g.get("status", ""),
                                         task_type=g.get("task_type", ""), q=g.get("q", "").strip(),
                                         sort=g.get("sort", "id"), after=_int_or_none(g.get("after")))
-    project = page.items[0].project if page.items else project_get_for_user(
-        user=request.user, project_id=project_id, roles=ITEM_READERS)
+    project = page.project
     template = "projects/items.html" + ("#rows" if request.htmx and g.get("after") else "")
     return render(request, template, _ctx(request, project, page=page, statuses=Item.Status.choices))
 
@@ -116,7 +115,9 @@ def item_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 @require_GET
 def item_detail(request: HtmxHttpRequest, project_id: int, item_id: int) -> HttpResponse:
     item = selectors.item_get_for_user(user=request.user, project_id=project_id, item_id=item_id)
-    return render(request, "projects/item.html", _ctx(request, item.project, item=item,
+    # the asker's name stays out of the page, like every other sender's
+    metadata = {k: v for k, v in (item.metadata or {}).items() if k != "sender"}
+    return render(request, "projects/item.html", _ctx(request, item.project, item=item, metadata=metadata,
                                                       conversation=item_conversation(item)))
 
 
