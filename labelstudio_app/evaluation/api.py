@@ -1,0 +1,124 @@
+"""REST API for model versions, generation jobs and candidates: managers of the project (and admins)."""
+from django.core.exceptions import PermissionDenied, ValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from labelstudio_app.evaluation import selectors, services
+from labelstudio_app.evaluation.serializers import (
+    CandidateSerializer,
+    GenerationJobCreateSerializer,
+    GenerationJobSerializer,
+    ModelVersionCreateSerializer,
+    ModelVersionSerializer,
+    ModelVersionUpdateSerializer,
+)
+
+
+def _drf_error(exc: ValidationError) -> exceptions.ValidationError:
+    return exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
+
+
+class _ProjectMixin:
+    def project(self):
+        if not hasattr(self, "_project"):
+            self._project = selectors.project_get_for_manager(user=self.request.user,
+                                                              project_id=self.kwargs["project_id"])
+        return self._project
+
+    def parent_get(self, parent_id):
+        if parent_id is None:
+            return None
+        return selectors.model_version_get_for_user(user=self.request.user, project=self.project(),
+                                                    model_version_id=parent_id)
+
+
+class ModelVersionListApi(_ProjectMixin, generics.ListAPIView):
+    serializer_class = ModelVersionSerializer
+
+    def get_queryset(self):
+        return selectors.model_version_list_for_user(user=self.request.user, project=self.project())
+
+    @extend_schema(request=ModelVersionCreateSerializer, responses=ModelVersionSerializer)
+    def post(self, request: Request, project_id: int) -> Response:
+        s = ModelVersionCreateSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = dict(s.validated_data)
+        d["parent"] = self.parent_get(d.pop("parent"))
+        try:
+            mv = services.model_version_create(project=self.project(), user=request.user, **d)
+        except ValidationError as exc:
+            raise _drf_error(exc) from None
+        except PermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from None
+        return Response(ModelVersionSerializer(mv).data, status=status.HTTP_201_CREATED)
+
+
+class ModelVersionDetailApi(_ProjectMixin, generics.RetrieveAPIView):
+    serializer_class = ModelVersionSerializer
+
+    def get_object(self):
+        return selectors.model_version_get_for_user(user=self.request.user, project=self.project(),
+                                                    model_version_id=self.kwargs["model_version_id"])
+
+    @extend_schema(request=ModelVersionUpdateSerializer, responses=ModelVersionSerializer)
+    def patch(self, request: Request, project_id: int, model_version_id: int) -> Response:
+        mv = self.get_object()
+        s = ModelVersionUpdateSerializer(data=request.data, partial=True)
+        s.is_valid(raise_exception=True)
+        d = dict(s.validated_data)
+        if "parent" in d:
+            d["parent"] = self.parent_get(d["parent"])
+        try:
+            mv = services.model_version_update(model_version=mv, user=request.user, **d)
+        except ValidationError as exc:
+            raise _drf_error(exc) from None
+        except PermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from None
+        return Response(ModelVersionSerializer(mv).data)
+
+    def delete(self, request: Request, project_id: int, model_version_id: int) -> Response:
+        try:
+            services.model_version_delete(model_version=self.get_object())
+        except ValidationError as exc:
+            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class GenerationJobListApi(_ProjectMixin, generics.ListAPIView):
+    serializer_class = GenerationJobSerializer
+
+    def get_queryset(self):
+        return selectors.generation_job_list_for_user(user=self.request.user, project=self.project())
+
+    @extend_schema(request=GenerationJobCreateSerializer, responses=GenerationJobSerializer)
+    def post(self, request: Request, project_id: int) -> Response:
+        s = GenerationJobCreateSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        try:
+            job = services.generation_job_create(
+                project=self.project(), user=request.user, model_versions=d["model_version_ids"],
+                items=d.get("item_ids") or d.get("item_filter"), n_samples=d["n_samples"], params=d["params"],
+                batch_size=d.get("batch_size"))
+        except ValidationError as exc:
+            raise _drf_error(exc) from None
+        return Response(GenerationJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class GenerationJobDetailApi(_ProjectMixin, generics.RetrieveAPIView):
+    serializer_class = GenerationJobSerializer
+
+    def get_object(self):
+        return selectors.generation_job_get_for_user(user=self.request.user, project=self.project(),
+                                                     job_id=self.kwargs["job_id"])
+
+
+class ItemCandidatesApi(_ProjectMixin, generics.ListAPIView):
+    serializer_class = CandidateSerializer
+
+    def get_queryset(self):
+        item = selectors.item_get_for_manager(user=self.request.user, project=self.project(),
+                                              item_id=self.kwargs["item_id"])
+        return selectors.candidate_list_for_item(user=self.request.user, item=item)

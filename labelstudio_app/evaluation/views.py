@@ -1,0 +1,140 @@
+"""htmx pages: the model registry (lineage tree), generation jobs, and an item's candidates. Managers only."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from labelstudio_app.core.http import HtmxHttpRequest
+from labelstudio_app.evaluation import selectors, services
+from labelstudio_app.evaluation.forms import GenerationForm, ModelVersionForm
+from labelstudio_app.projects.selectors import project_roles
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _page(request, project, template, context):
+    return render(request, template, {"project": project,
+                                      "roles": project_roles(user=request.user, project_id=project.pk), **context})
+
+
+@login_required
+@require_GET
+def model_version_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    return _models_page(request, project, ModelVersionForm(project=project, user=request.user))
+
+
+def _models_page(request, project, form, status=200):
+    versions = list(selectors.model_version_list_for_user(user=request.user, project=project))
+    response = _page(request, project, "evaluation/models.html",
+                     {"tree": selectors.model_version_tree(versions=versions), "form": form})
+    response.status_code = status
+    return response
+
+
+@login_required
+@require_POST
+def model_version_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    form = ModelVersionForm(request.POST, project=project, user=request.user)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            mv = services.model_version_create(
+                project=project, user=request.user, name=d["name"], base_model=d["base_model"],
+                adapter_path=d["adapter_path"], parent=d["parent"], backend=d["backend"],
+                backend_options=d["backend_options"], parameter_count=d["parameter_count"],
+                trust_remote_code=d.get("trust_remote_code", False))
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Registered %(name)s.") % {"name": mv.name})
+            return redirect("model-version-list", project_id=project.pk)
+    return _models_page(request, project, form, status=422 if not request.htmx else 200)
+
+
+@login_required
+@require_GET
+def model_version_detail(request: HtmxHttpRequest, project_id: int, model_version_id: int) -> HttpResponse:
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    mv = selectors.model_version_get_for_user(user=request.user, project=project, model_version_id=model_version_id)
+    return _page(request, project, "evaluation/model_detail.html", {"mv": mv, "children": mv.children.all()})
+
+
+@login_required
+@require_POST
+def model_version_delete(request: HtmxHttpRequest, project_id: int, model_version_id: int) -> HttpResponse:
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    mv = selectors.model_version_get_for_user(user=request.user, project=project, model_version_id=model_version_id)
+    try:
+        services.model_version_delete(model_version=mv)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("model-version-detail", project_id=project.pk, model_version_id=mv.pk)
+    messages.success(request, _("Deleted %(name)s.") % {"name": mv.name})
+    return redirect("model-version-list", project_id=project.pk)
+
+
+def _generation_page(request, project, form, status=200):
+    jobs = selectors.generation_job_list_for_user(user=request.user, project=project)[:50]
+    template = "evaluation/generation.html" + ("#generation-form" if request.htmx and status != 200 else "")
+    response = _page(request, project, template, {"form": form, "jobs": jobs})
+    response.status_code = status
+    return response
+
+
+@login_required
+@require_GET
+def generation_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    return _generation_page(request, project, GenerationForm(project=project))
+
+
+@login_required
+@require_POST
+def generation_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    form = GenerationForm(request.POST, project=project)
+    if form.is_valid():
+        try:
+            job = services.generation_job_create(
+                project=project, user=request.user, model_versions=list(form.cleaned_data["model_versions"]),
+                items=form.items_spec(), n_samples=form.cleaned_data["n_samples"], params=form.sampling())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return redirect("generation-detail", project_id=project.pk, job_id=job.pk)
+    return _generation_page(request, project, form, status=422)
+
+
+@login_required
+@require_GET
+def generation_detail(request: HtmxHttpRequest, project_id: int, job_id: int) -> HttpResponse:
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    job = selectors.generation_job_get_for_user(user=request.user, project=project, job_id=job_id)
+    candidates = selectors.generation_job_candidates(job=job).order_by("item_id", "model_version_id",
+                                                                        "sample_index")[:200]
+    versions = selectors.model_version_list_for_user(user=request.user, project=project).filter(
+        pk__in=job.params.get("model_version_ids", []))
+    return _page(request, project, "evaluation/generation_detail.html",
+                 {"job": job, "candidates": candidates, "versions": versions})
+
+
+@login_required
+@require_GET
+def item_candidates(request: HtmxHttpRequest, project_id: int, item_id: int) -> HttpResponse:
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    item = selectors.item_get_for_manager(user=request.user, project=project, item_id=item_id)
+    candidates = selectors.candidate_list_for_item(user=request.user, item=item)
+    return _page(request, project, "evaluation/candidates.html", {"item": item, "candidates": candidates})
