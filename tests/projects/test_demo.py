@@ -1,0 +1,31 @@
+"""`manage.py flywheel_demo` is idempotent and imports through the real import job."""
+from io import StringIO
+
+from django.core.management import call_command
+
+from labelstudio_app.accounts.models import Membership
+from labelstudio_app.jobs.models import Job
+from labelstudio_app.projects.models import Item, Project
+from tests.projects.factories import run_inline
+
+
+def test_it_creates_the_demo_once_and_imports_through_the_job(db):
+    out = StringIO()
+    call_command("flywheel_demo", "--messages", "400", stdout=out)
+    assert "password flywheel-admin" in out.getvalue()
+    project = Project.objects.get(name="Demo: group-chat questions")
+    assert project.label_schema[0]["name"] == "needs_context"
+    assert set(Membership.objects.filter(project=project).values_list("user__username", "role")) == {
+        ("admin", "manager"), ("manager", "manager"), ("annotator", "annotator"), ("reviewer", "reviewer")}
+    job = Job.objects.get(project=project, kind="import")
+    assert job.state == "queued"
+    job = run_inline(job)
+    assert job.state == "succeeded", job.error
+    n = Item.objects.filter(project=project).count()
+    assert n == job.result["items"] > 0
+    out = StringIO()
+    call_command("flywheel_demo", "--messages", "400", stdout=out)
+    assert "exists (password unchanged)" in out.getvalue() and "already imported" in out.getvalue()
+    assert Project.objects.filter(name="Demo: group-chat questions").count() == 1
+    assert Job.objects.filter(project=project, kind="import").count() == 1
+    assert Item.objects.filter(project=project).count() == n
