@@ -1,0 +1,204 @@
+"""Registering model versions: where weights may come from, safetensors only, chat template, lineage."""
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+
+from labelstudio_app.evaluation.models import ModelVersion
+from labelstudio_app.evaluation.services import model_version_create, model_version_update
+from tests.evaluation.factories import ModelVersionFactory
+from tests.evaluation.fixtures import tiny_adapter_root, tiny_model_root  # noqa: F401
+from tests.factories import ProjectFactory, UserFactory
+
+
+@pytest.fixture
+def roots(tmp_path, settings, tiny_model_root, tiny_adapter_root):  # noqa: F811
+    root = tmp_path / "models"
+    shutil.copytree(tiny_model_root, root / "tiny")
+    shutil.copytree(tiny_adapter_root, root / "tiny-lora")
+    settings.MODEL_ROOTS = [root.resolve()]
+    return root
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="root_admin", is_staff=True)
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="mgr")
+
+
+def _create(project, user, **kw):
+    return model_version_create(project=project, user=user, **{"name": "v1", **kw})
+
+
+def test_it_registers_a_local_model_with_its_parameter_count_and_chat_template(db, roots, manager):
+    from transformers import AutoModelForCausalLM
+
+    mv = _create(ProjectFactory(), manager, base_model=str(roots / "tiny"))
+    expected = AutoModelForCausalLM.from_pretrained(roots / "tiny").num_parameters()
+    assert mv.parameter_count == expected and mv.metadata["chat_template"] == "ok"
+    assert mv.trust_remote_code is False and mv.created_by == manager
+
+
+def test_it_registers_an_adapter_on_a_parent(db, roots, manager):
+    project = ProjectFactory()
+    base = _create(project, manager, base_model=str(roots / "tiny"))
+    child = _create(project, manager, name="v2 微调", base_model=str(roots / "tiny"),
+                    adapter_path=str(roots / "tiny-lora"), parent=base)
+    assert child.parent == base and child.adapter_path == str((roots / "tiny-lora").resolve())
+    assert child.metadata["adapter_parameter_count"] > 0
+
+
+def test_it_stores_a_hub_id_without_fetching_it(db, roots, manager):
+    mv = _create(ProjectFactory(), manager, base_model="Qwen/Qwen2.5-0.5B-Instruct")
+    assert mv.base_model == "Qwen/Qwen2.5-0.5B-Instruct" and mv.parameter_count is None
+    assert mv.metadata["chat_template"] == "unchecked"
+
+
+def test_it_refuses_an_adapter_outside_the_roots(db, roots, manager, tmp_path, tiny_adapter_root):  # noqa: F811
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(tiny_adapter_root, outside)
+    with pytest.raises(ValidationError, match="outside the allowed model roots"):
+        _create(ProjectFactory(), manager, base_model=str(roots / "tiny"), adapter_path=str(outside))
+
+
+def test_it_refuses_dot_dot_traversal(db, roots, manager):
+    with pytest.raises(ValidationError, match=r"'\.\.' is not allowed"):
+        _create(ProjectFactory(), manager, base_model=str(roots / "tiny"),
+                adapter_path=str(roots / "tiny-lora" / ".." / "tiny-lora"))
+
+
+def test_it_refuses_a_symlink_that_leads_out_of_the_roots(db, roots, manager, tmp_path, tiny_adapter_root):  # noqa: F811
+    outside = tmp_path / "secret-adapter"
+    shutil.copytree(tiny_adapter_root, outside)
+    os.symlink(outside, roots / "looks-inside")
+    with pytest.raises(ValidationError, match="outside the allowed model roots"):
+        _create(ProjectFactory(), manager, base_model=str(roots / "tiny"), adapter_path=str(roots / "looks-inside"))
+
+
+def test_it_refuses_pickled_weights(db, roots, manager):
+    folder = roots / "pickled"
+    folder.mkdir()
+    shutil.copy(roots / "tiny" / "config.json", folder)
+    (folder / "pytorch_model.bin").write_bytes(b"\x80\x04not really")
+    with pytest.raises(ValidationError, match="only from safetensors"):
+        _create(ProjectFactory(), manager, base_model=str(folder))
+
+
+def test_it_refuses_an_adapter_without_safetensors(db, roots, manager):
+    folder = roots / "old-adapter"
+    folder.mkdir()
+    shutil.copy(roots / "tiny-lora" / "adapter_config.json", folder)
+    (folder / "adapter_model.bin").write_bytes(b"pickle")
+    with pytest.raises(ValidationError, match="only from safetensors"):
+        _create(ProjectFactory(), manager, base_model=str(roots / "tiny"), adapter_path=str(folder))
+
+
+def test_it_refuses_a_model_without_a_chat_template(db, roots, manager):
+    folder = roots / "no-template"
+    shutil.copytree(roots / "tiny", folder)
+    (folder / "chat_template.jinja").unlink(missing_ok=True)
+    cfg = json.loads((folder / "tokenizer_config.json").read_text())
+    cfg.pop("chat_template", None)
+    (folder / "tokenizer_config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ValidationError, match="no chat template"):
+        _create(ProjectFactory(), manager, base_model=str(folder))
+
+
+def test_it_lets_only_an_admin_trust_remote_code(db, roots, manager, staff):
+    with pytest.raises(PermissionDenied):
+        _create(ProjectFactory(), manager, base_model="org/model", trust_remote_code=True)
+    mv = _create(ProjectFactory(), staff, base_model="org/model", trust_remote_code=True)
+    assert mv.trust_remote_code
+    with pytest.raises(PermissionDenied):
+        model_version_update(model_version=mv, user=manager, trust_remote_code=False)
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"backend": "openai", "backend_options": {}}, "base_url"),
+    ({"backend": "openai", "backend_options": {"base_url": "http://h:8000/v1", "api_key_env": "sk-123 secret"}},
+     "api_key_env"),
+    ({"backend_options": {"devcie": "cpu"}}, "Unknown option"),
+    ({"backend": "tgi"}, "Unknown backend"),
+    ({"name": "  "}, "name is required"),
+])
+def test_it_refuses_bad_backend_settings(db, roots, manager, kw, message):
+    with pytest.raises(ValidationError, match=message):
+        _create(ProjectFactory(), manager, **{"base_model": "org/model", **kw})
+
+
+def test_it_keeps_an_openai_version_with_its_server(db, roots, manager):
+    mv = _create(ProjectFactory(), manager, base_model="qwen2.5-7b", backend="openai",
+                 backend_options={"base_url": "http://gpu1:8000/v1/", "api_key_env": "VLLM_API_KEY"})
+    assert mv.backend_options == {"base_url": "http://gpu1:8000/v1", "api_key_env": "VLLM_API_KEY",
+                                  "model": "qwen2.5-7b"}
+
+
+def test_it_refuses_a_duplicate_name_and_a_foreign_parent(db, roots, manager):
+    project = ProjectFactory()
+    _create(project, manager, base_model="org/model")
+    with pytest.raises(ValidationError, match="already exists"):
+        _create(project, manager, base_model="org/model")
+    with pytest.raises(ValidationError, match="same project"):
+        _create(project, manager, name="v2", base_model="org/m", parent=ModelVersionFactory())
+
+
+def test_it_refuses_a_lineage_cycle(db, manager):
+    a = ModelVersionFactory()
+    b = ModelVersionFactory(project=a.project, parent=a)
+    with pytest.raises(ValidationError, match="descend from itself"):
+        model_version_update(model_version=a, user=manager, parent=b)
+
+
+# ---- pages and API ----------------------------------------------------------------------------------
+
+def test_it_shows_the_lineage_tree_to_managers(world, client_as, django_assert_num_queries):
+    root = ModelVersionFactory(project=world.project, name="base 基座")
+    ModelVersionFactory(project=world.project, name="sft-1", parent=root)
+    ModelVersionFactory(project=world.project, name="sft-2", parent=root)
+    client = client_as(world.users["manager"])
+    url = reverse("model-version-list", kwargs={"project_id": world.project.pk})
+    client.get(url)
+    with django_assert_num_queries(8):
+        r = client.get(url)
+    html = r.content.decode()
+    assert r.status_code == 200 and "base 基座" in html and html.count("lineage depth-1") == 2
+    assert "Trust remote code" not in html  # the field exists for admins only
+
+
+def test_it_registers_from_the_form_and_shows_errors(world, client_as, roots):
+    client = client_as(world.users["manager"])
+    url = reverse("model-version-create", kwargs={"project_id": world.project.pk})
+    r = client.post(url, {"name": "tiny", "base_model": str(roots / "tiny"), "backend": "transformers"})
+    assert r.status_code == 302 and ModelVersion.objects.get(project=world.project, name="tiny").parameter_count
+    r = client.post(url, {"name": "bad", "base_model": "/etc", "backend": "transformers"})
+    assert r.status_code == 422 and "outside the allowed model roots" in r.content.decode()
+    assert not ModelVersion.objects.filter(name="bad").exists()
+
+
+def test_it_serves_crud_over_the_api(world, api_as):
+    api = api_as(world.users["manager"])
+    base = f"/api/projects/{world.project.pk}/model-versions/"
+    r = api.post(base, {"name": "qwen-0.5b", "base_model": "Qwen/Qwen2.5-0.5B-Instruct",
+                        "parameter_count": 494032768}, format="json")
+    assert r.status_code == 201, r.content
+    parent_id = r.json()["id"]
+    r = api.post(base, {"name": "qwen-0.5b-sft", "base_model": "Qwen/Qwen2.5-0.5B-Instruct", "parent": parent_id},
+                 format="json")
+    child_id = r.json()["id"]
+    assert api.get(base).json()["count"] == 2
+    r = api.patch(f"{base}{child_id}/", {"name": "qwen-0.5b-sft-r64"}, format="json")
+    assert r.status_code == 200 and r.json()["name"] == "qwen-0.5b-sft-r64" and r.json()["parent"] == parent_id
+    r = api.post(base, {"name": "x", "base_model": "/etc/passwd"}, format="json")
+    assert r.status_code == 400 and "base_model" in r.json()
+    r = api.post(base, {"name": "y", "base_model": "a/b", "trust_remote_code": True}, format="json")
+    assert r.status_code == 403
+    assert api.delete(f"{base}{child_id}/").status_code == 204
+    assert api_as(world.users["reviewer"]).get(base).status_code == 404
