@@ -34,6 +34,7 @@ class GenerationResult:
     completion_tokens: int
     latency_ms: int
     finish_reason: str  # "stop" (EOS / stop string) or "length"
+    token_ids: list[int] | None = None  # the completion's ids (EOS included) where the backend knows them
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,8 @@ class TransformersBackend:
             text = self.tokenizer.decode(tokens[:count], skip_special_tokens=True)
             finished = sampler.finished_at[i] or ended
             results.append(GenerationResult(text=text, prompt_tokens=int(prompt_lens[i]), completion_tokens=count,
-                                            latency_ms=int((finished - sampler.started) * 1000), finish_reason=reason))
+                                            latency_ms=int((finished - sampler.started) * 1000), finish_reason=reason,
+                                            token_ids=tokens[:count]))
         return results
 
     def close(self) -> None:

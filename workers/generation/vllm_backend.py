@@ -99,6 +99,7 @@ class VllmBackend:
             results.append(GenerationResult(
                 text=o.text, prompt_tokens=len(out.prompt_token_ids or []), completion_tokens=len(o.token_ids),
                 latency_ms=latency, finish_reason=o.finish_reason or ("length" if o.stop_reason is None else "stop"),
+                token_ids=list(o.token_ids),
             ))
         return results
 
