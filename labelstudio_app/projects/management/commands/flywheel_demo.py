@@ -100,7 +100,16 @@ class Command(BaseCommand):
 
     def _model_hook(self, project) -> None:
         # ---- HOOK (H2: generation / model versions) -------------------------------------------------------
-        # Build the tiny offline model and register it as a model version for `project` here, e.g.
-        # create a `tiny_model` job. Left empty on purpose: the projects area does not own models.
+        # A `tiny_model` job builds the offline demo model (workers/tiny_model.py, ~300 pretraining steps) and
+        # registers it as the model version "tiny-chat (demo)"; only when the project has no model version yet.
+        from labelstudio_app.evaluation.models import ModelVersion
+        from labelstudio_app.jobs.models import Job
+        from labelstudio_app.jobs.services import job_create
+
+        if ModelVersion.objects.filter(project=project).exists() or Job.objects.filter(
+                project=project, kind="tiny_model", state__in=["queued", "running"]).exists():
+            return None
+        job = job_create(kind="tiny_model", project=project, params={"pretrain_steps": 300}, total=2)
+        self.stdout.write(f"Tiny model job #{job.pk} queued: a worker on the gpu queue builds the demo model.")
         # -------------------------------------------------------------------------------------------------------
         return None
