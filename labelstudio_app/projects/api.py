@@ -13,13 +13,26 @@ from rest_framework.views import APIView
 
 from labelstudio_app.jobs.serializers import JobSerializer
 from labelstudio_app.projects import selectors, services
-from labelstudio_app.projects.exporters import EXPORT_FORMATS, SCOPES, content_type, export_chunks, export_filename
-from labelstudio_app.projects.selectors import MANAGERS, project_get_for_user
-from labelstudio_app.projects.sft import TemplateError, compile_template
-from labelstudio_app.projects.serializers import (
-    ExportSerializer, ImportPreviewSerializer, ImportSerializer, ItemPageSerializer, ItemSerializer,
-    MemberAddSerializer, MembershipSerializer, ProjectCountsSerializer, ProjectSerializer,
+from labelstudio_app.projects.exporters import (
+    EXPORT_FORMATS,
+    SCOPES,
+    content_type,
+    export_chunks,
+    export_filename,
 )
+from labelstudio_app.projects.selectors import MANAGERS, project_get_for_user
+from labelstudio_app.projects.serializers import (
+    ExportSerializer,
+    ImportPreviewSerializer,
+    ImportSerializer,
+    ItemPageSerializer,
+    ItemSerializer,
+    MemberAddSerializer,
+    MembershipSerializer,
+    ProjectCountsSerializer,
+    ProjectSerializer,
+)
+from labelstudio_app.projects.sft import TemplateError, compile_template
 
 
 def _raise(exc: DjangoValidationError):

@@ -19,7 +19,15 @@ from labelstudio_app.accounts.models import Membership
 from labelstudio_app.jobs.models import Job
 from labelstudio_app.jobs.services import job_create
 from labelstudio_app.projects.exporters import EXPORT_FORMATS, SCOPES
-from labelstudio_app.projects.importers import FORMATS, ChatOptions, ImportFailed, Record, Report, detect, parse_path
+from labelstudio_app.projects.importers import (
+    FORMATS,
+    ChatOptions,
+    ImportFailed,
+    Record,
+    Report,
+    detect,
+    parse_path,
+)
 from labelstudio_app.projects.models import Item, Project
 
 PREVIEW_BYTES = 2 << 20

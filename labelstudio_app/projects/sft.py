@@ -21,10 +21,10 @@ A row whose output renders empty is dropped too (`sft_messages` returns None).
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-import json
 
 from labelstudio_app.projects.chat import anonymise_context
 

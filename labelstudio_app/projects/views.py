@@ -16,7 +16,12 @@ from labelstudio_app.projects import selectors, services
 from labelstudio_app.projects.chat import item_conversation
 from labelstudio_app.projects.exporters import EXPORT_FORMATS
 from labelstudio_app.projects.forms import (
-    EXPORT_LABELS, ExportForm, ImportForm, ImportStartForm, MemberAddForm, ProjectForm,
+    EXPORT_LABELS,
+    ExportForm,
+    ImportForm,
+    ImportStartForm,
+    MemberAddForm,
+    ProjectForm,
 )
 from labelstudio_app.projects.models import Item
 from labelstudio_app.projects.selectors import MANAGERS, project_get_for_user, project_roles

@@ -58,7 +58,7 @@ def test_it_exports_csv_that_spreadsheets_read(labelled):
 
 
 def test_it_exports_sft_rows_in_each_format_through_the_template(labelled):
-    project, (a, b, c, d) = labelled
+    project, _items = labelled
     alpaca = json.loads(export(project, "alpaca"))
     assert [r["output"] for r in alpaca] == ["需要", "不需要"]  # "not_question" has no mapping: not a training row
     assert [r["task_type"] for r in alpaca] == ["deployment / edge", "concept"]
@@ -73,7 +73,7 @@ def test_it_exports_sft_rows_in_each_format_through_the_template(labelled):
 
 
 def test_it_keeps_the_sft_contract_for_training_snapshots(labelled):
-    project, (a, b, c, d) = labelled
+    project, (a, b, _c, d) = labelled
     assert sft_messages(project=project, item=d) is None  # no final label, no values
     msgs = sft_messages(project=project, item=d, values={"needs_context": "no"})
     assert [m["role"] for m in msgs] == ["system", "user", "assistant"] and msgs[-1]["content"] == "不需要"

@@ -166,7 +166,7 @@ def test_it_never_crashes_on_arbitrary_bytes(data, fmt, container):
             list(chatlog.parse(iter_lines(_io.BytesIO(data), report), report))
         else:
             for line, obj in READERS[container](_io.BytesIO(data), report):
-                emit(report, line, lambda: RECORD_BUILDERS[fmt](obj, line))
+                emit(report, line, RECORD_BUILDERS[fmt], obj)
     except ImportFailed as exc:
         assert str(exc)
         return

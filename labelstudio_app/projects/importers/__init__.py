@@ -15,7 +15,15 @@ import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from labelstudio_app.projects.importers import alpaca, chatlog, containers, items, labelstudio, openai_chat, sharegpt
+from labelstudio_app.projects.importers import (
+    alpaca,
+    chatlog,
+    containers,
+    items,
+    labelstudio,
+    openai_chat,
+    sharegpt,
+)
 from labelstudio_app.projects.importers.base import ImportFailed, Record, Report, check_head, iter_lines
 from labelstudio_app.projects.importers.chatlog import ChatOptions
 from labelstudio_app.projects.importers.fields import emit
@@ -110,7 +118,7 @@ def parse_path(path: str | Path, *, report: Report, fmt: str = "auto", options: 
         seen_any = False
         for line, obj in READERS[container](f, report, max_bytes=max_bytes):
             seen_any = True
-            record = emit(report, line, lambda: build(obj, line))
+            record = emit(report, line, build, obj)
             if record is not None:
                 report.kept += 1
                 yield record
@@ -133,7 +141,7 @@ def parse_text(text: str, *, fmt: str, report: Report, options: dict | None = No
     build = items.csv_to_record if (container == "csv" and fmt == "items") else RECORD_BUILDERS[fmt]
     out = []
     for line, obj in READERS[container](stream, report):
-        record = emit(report, line, lambda: build(obj, line))
+        record = emit(report, line, build, obj)
         if record is not None:
             out.append(record)
     report.kept += len(out)

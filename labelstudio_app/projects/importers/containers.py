@@ -7,7 +7,12 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from labelstudio_app.projects.importers.base import (
-    MAX_LINE_BYTES, ImportFailed, Report, iter_chunks, iter_lines, type_name,
+    MAX_LINE_BYTES,
+    ImportFailed,
+    Report,
+    iter_chunks,
+    iter_lines,
+    type_name,
 )
 
 _WS = " \t\r\n"
@@ -169,4 +174,4 @@ def csv_json_cell(value: str, key: str):
     return value
 
 
-__all__ = ["jsonl_objects", "json_list_objects", "csv_objects", "csv_json_cell", "type_name"]
+__all__ = ["csv_json_cell", "csv_objects", "json_list_objects", "jsonl_objects", "type_name"]

@@ -124,10 +124,10 @@ def _storable(value, where: str) -> None:
             _storable(v, where)
 
 
-def emit(report: Report, line: int, build) -> Record | None:
-    """Runs `build()`; a BadRecord becomes an error on `line`."""
+def emit(report: Report, line: int, build, obj) -> Record | None:
+    """Runs `build(obj, line)`; a BadRecord becomes an error on `line`."""
     try:
-        record = build()
+        record = build(obj, line)
         for name in ("text", "external_id", "task_type", "reference_answer", "context"):
             _storable(getattr(record, name), f"field '{name}'")
         _storable(record.metadata, "metadata")

@@ -108,8 +108,8 @@ class Command(BaseCommand):
 
         if ModelVersion.objects.filter(project=project).exists() or Job.objects.filter(
                 project=project, kind="tiny_model", state__in=["queued", "running"]).exists():
-            return None
+            return
         job = job_create(kind="tiny_model", project=project, params={"pretrain_steps": 300}, total=2)
         self.stdout.write(f"Tiny model job #{job.pk} queued: a worker on the gpu queue builds the demo model.")
         # -------------------------------------------------------------------------------------------------------
-        return None
+        return
