@@ -26,7 +26,14 @@ def plain_run(model_dir: str, conversations, hp, out_dir: str) -> dict:
     """What a team would write by hand: tokenise with the assistant mask, peft, Trainer. No callbacks."""
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments, set_seed
+    from transformers import (
+        AutoModelForCausalLM,
+        AutoTokenizer,
+        PrinterCallback,
+        Trainer,
+        TrainingArguments,
+        set_seed,
+    )
 
     set_seed(hp.seed)
     tok = AutoTokenizer.from_pretrained(model_dir)
@@ -58,6 +65,7 @@ def plain_run(model_dir: str, conversations, hp, out_dir: str) -> dict:
                              save_strategy="no", report_to=[], use_cpu=not torch.cuda.is_available(),
                              disable_tqdm=True, remove_unused_columns=False, seed=hp.seed, log_level="error")
     trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=collate)
+    trainer.remove_callback(PrinterCallback)  # keep stdout for the JSON report
     t0 = time.monotonic()
     trainer.train()
     seconds = time.monotonic() - t0

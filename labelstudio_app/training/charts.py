@@ -1,4 +1,5 @@
 """The loss curve as an SVG drawn on the server (no JavaScript, no inline style)."""
+import math
 from dataclasses import dataclass
 
 WIDTH, HEIGHT, PAD = 640, 220, 36
@@ -19,7 +20,7 @@ class LossChart:
 
 def loss_chart(history: list, *, width: int = WIDTH, height: int = HEIGHT) -> LossChart | None:
     """None without points; else the scaled polyline plus axis labels."""
-    pts = [(int(s), float(v)) for s, v in history or [] if v == v]  # drop NaN
+    pts = [(int(s), float(v)) for s, v in history or [] if not math.isnan(float(v))]
     if not pts:
         return None
     xs, ys = [p[0] for p in pts], [p[1] for p in pts]

@@ -192,9 +192,9 @@ def _apply_ratios(by_source: dict, ratios: dict, rng: random.Random) -> dict:
 def _task_factor(task_type: str, table: dict) -> float:
     best = None
     for prefix, factor in table.items():
-        if task_type == prefix or task_type.startswith(prefix.rstrip() + " /") or task_type.startswith(prefix + "/"):
-            if best is None or len(prefix) > len(best[0]):
-                best = (prefix, factor)
+        matches = task_type == prefix or task_type.startswith((prefix.rstrip() + " /", prefix + "/"))
+        if matches and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, factor)
     return best[1] if best else 1.0
 
 

@@ -101,7 +101,7 @@ def test_it_runs_the_cli_the_multi_gpu_launch_uses(tmp_path, tiny_model_dir):
             "data": str(data), "result": str(tmp_path / "result.json")}
     (tmp_path / "run.json").write_text(json.dumps(spec))
     out = subprocess.run([sys.executable, "-m", "workers.training.lora", str(tmp_path / "run.json")], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr[-2000:]
     steps = [json.loads(line)["step"] for line in out.stdout.splitlines() if line.startswith('{"step"')]
     assert steps == [1, 2, 3]
