@@ -6,6 +6,7 @@ both stay equal.
 """
 import hashlib
 import json
+import math
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -36,7 +37,7 @@ def _coerce(name: str, value, kind: type):
                 raise ValueError
             return int(number)
         number = float(value)
-        if number != number or number in (float("inf"), float("-inf")):
+        if not math.isfinite(number):
             raise ValueError
         return number
     except (TypeError, ValueError):

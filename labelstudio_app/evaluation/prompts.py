@@ -4,7 +4,6 @@ import string
 
 from labelstudio_app.projects.models import Item, Project
 
-
 _PLACEHOLDER = re.compile(r"\{(text|context)\}")
 
 

@@ -1,7 +1,7 @@
 """The offline tiny model: loads back as saved, with the same token ids, and a usable chat template."""
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from workers.tiny_model import _QUESTIONS, _ANSWERS, corpus
+from workers.tiny_model import _ANSWERS, _QUESTIONS, corpus
 
 
 def test_it_keeps_token_ids_through_save_and_load(tiny_model_dir):
