@@ -248,7 +248,7 @@ class PrivatePostgres:
 # ---- data ------------------------------------------------------------------------------------------------
 
 def seed_project(*, items: int, annotators: int, reviewers: int, overlap: int = 2, review_overlap: int = 1,
-                 review_items: int | None = None) -> dict:
+                 review_items: int | None = None, tag: str = "") -> dict:
     """One project with `items` items, annotators and reviewers with API tokens, two model versions with a
     candidate each per item, and an open comparison round (built by the review services)."""
     from django.contrib.auth import get_user_model
@@ -261,8 +261,9 @@ def seed_project(*, items: int, annotators: int, reviewers: int, overlap: int = 
     from labelstudio_app.review import services as review_services
 
     User = get_user_model()
-    admin = User.objects.create_user("bench_admin", password="bench-password-1", is_staff=True, is_superuser=True)
-    project = Project.objects.create(name="负载 load bench", label_schema=schema_validate(SCHEMA), overlap=overlap,
+    admin = User.objects.filter(username="bench_admin").first() or User.objects.create_user(
+        "bench_admin", password="bench-password-1", is_staff=True, is_superuser=True)
+    project = Project.objects.create(name=f"负载 load bench {tag}".strip(), label_schema=schema_validate(SCHEMA), overlap=overlap,
                                      created_by=admin)
     context = [{"sender": "张三", "text": "mmpose 支持 TX2 吗", "time": "2024-03-01 09:00:00"}]
     Item.objects.bulk_create([Item(project=project, text=f"怎么把它部署到 TX2？ #{i}", context=context,
@@ -271,7 +272,7 @@ def seed_project(*, items: int, annotators: int, reviewers: int, overlap: int = 
     users = {"annotator": [], "reviewer": []}
     for role, n in (("annotator", annotators), ("reviewer", reviewers)):
         for i in range(n):
-            u = User.objects.create_user(f"bench_{role}_{i:03d}", password="bench-password-1")
+            u = User.objects.create_user(f"bench_{tag}{role}_{i:03d}", password="bench-password-1")
             Membership.objects.create(user=u, project=project, role=role)
             users[role].append({"username": u.username, "token": Token.objects.create(user=u).key})
     versions = [ModelVersion.objects.create(project=project, name=name, base_model="/models/none")
@@ -282,5 +283,5 @@ def seed_project(*, items: int, annotators: int, reviewers: int, overlap: int = 
     rnd = review_services.round_create(project=project, user=admin, name="load round", model_a=versions[0],
                                        model_b=versions[1], items=review_ids, overlap=review_overlap)
     return {"project_id": project.pk, "round_id": rnd.pk, "overlap": overlap, "review_overlap": review_overlap,
-            "users": users, "admin_token": Token.objects.create(user=admin).key,
+            "users": users, "admin_token": Token.objects.get_or_create(user=admin)[0].key,
             "comparisons": rnd.comparisons.count()}

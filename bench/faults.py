@@ -228,7 +228,8 @@ def _wait(predicate, timeout: float, interval: float = 0.5):
 def fault_redis(env: dict) -> dict:
     from labelstudio_app.jobs.models import Job
 
-    redis, seed, url = env["redis"], env["seed"], env["gunicorn"].url
+    redis, url = env["redis"], env["gunicorn"].url
+    seed = seed_project(items=1000, annotators=6, reviewers=2, review_items=500, tag="redis_")
     worker = CeleryWorker(env["log_dir"], env=env["child_env"]).start()
     load = Load(url, seed).start()
     try:
@@ -274,7 +275,8 @@ def fault_redis(env: dict) -> dict:
 
 
 def fault_postgres(env: dict) -> dict:
-    pg, seed, url = env["pg"], env["seed"], env["gunicorn"].url
+    pg, url = env["pg"], env["gunicorn"].url
+    seed = seed_project(items=1000, annotators=6, reviewers=2, review_items=500, tag="pg_")
     from django.db import connections
 
     connections.close_all()
@@ -445,7 +447,7 @@ def main(argv=None) -> int:
 
         logging.getLogger("httpx").setLevel(logging.WARNING)
 
-        seed = seed_project(items=400, annotators=6, reviewers=2, review_items=200)
+        seed = seed_project(items=60, annotators=0, reviewers=0, review_items=1, tag="jobs_")
         env_vars = child_env(DATABASE_URL=database_url, REDIS_URL=redis.url, FLYWHEEL_DATA_DIR=data_dir,
                              FLYWHEEL_JOB_STALE_SECONDS=3, FLYWHEEL_JOB_SWEEP_SECONDS=1)
         gunicorn = Gunicorn(log_dir, env=env_vars, workers=2, threads=4, timeout=30).start()
