@@ -106,14 +106,14 @@ def test_it_trains_registers_generates_and_opens_a_blind_round(worker_process, t
 def test_it_resumes_from_the_last_checkpoint_after_the_worker_is_killed(worker_process, tiny_model_dir):
     world, admin, base, snap = _setup(tiny_model_dir, n_items=40, heldout=2)
     run = services.training_run_create(project=world.project, user=admin, base_version=base, snapshot=snap,
-                                       hyperparams={**HP, "max_steps": 120, "save_steps": 10, "batch_size": 8})
+                                       hyperparams={**HP, "max_steps": 60, "save_steps": 10, "batch_size": 8})
     first = worker_process()
     job_enqueue(job_id=run.job_id)
     ckpt = Path(settings.ARTIFACTS_DIR) / "training" / str(run.pk) / "checkpoints"
     wait_for(lambda: (ckpt / "checkpoint-20" / "trainer_state.json").exists(), timeout=180, what="checkpoint 20")
     first.kill()
     killed_at = max(p[0] for p in TrainingRun.objects.get(pk=run.pk).loss_history)
-    assert killed_at < 120 and _job(run.job_id).state == "running"
+    assert killed_at < 60 and _job(run.job_id).state == "running"
 
     worker_process()
     done = wait_for(lambda: _job(run.job_id).is_finished and _job(run.job_id), timeout=240, what="resumed run")
@@ -125,7 +125,7 @@ def test_it_resumes_from_the_last_checkpoint_after_the_worker_is_killed(worker_p
     assert start >= 20 and start % 10 == 0
     run.refresh_from_db()
     steps = [p[0] for p in run.loss_history]
-    assert steps == list(range(1, 121))  # every step once: the resumed part replaced what the dead worker left
+    assert steps == list(range(1, 61))  # every step once: the resumed part replaced what the dead worker left
     assert ModelVersion.objects.filter(project=world.project, parent=base).count() == 1
     assert ComparisonRound.objects.filter(project=world.project).count() == 1
 

@@ -30,8 +30,8 @@ def run_dirs(run_id: int) -> dict:
 class _Reporter:
     """Turns runner steps into job progress (each step: heartbeat + cancel check) and loss points (batched)."""
 
-    def __init__(self, ctx, run_id: int):
-        self.ctx, self.run_id = ctx, run_id
+    def __init__(self, ctx, run_id: int, save_steps: int):
+        self.ctx, self.run_id, self.save_steps = ctx, run_id, save_steps
         self.pending: list = []
         self.last_flush = 0.0
         self.eta = None
@@ -40,7 +40,10 @@ class _Reporter:
         if info.loss is not None:
             self.pending.append([info.step, round(info.loss, 5)])
         self.eta = info.eta_seconds
-        if time.monotonic() - self.last_flush >= FLUSH_SECONDS or info.step >= info.total_steps:
+        # Flushed at least at every checkpoint step (the Trainer logs before it saves), so the points up to a
+        # checkpoint a resumed run starts from are always stored.
+        if (time.monotonic() - self.last_flush >= FLUSH_SECONDS or info.step >= info.total_steps
+                or info.step % self.save_steps == 0):
             self.flush()
         eta = f" · ETA {int(info.eta_seconds)} s" if info.eta_seconds is not None else ""
         loss = f"loss {info.loss:.4f}" if info.loss is not None else ""
@@ -70,7 +73,7 @@ def _train(ctx, run: TrainingRun, dirs: dict, data_path: Path) -> lora.TrainResu
         metadata={"snapshot_sha256": run.snapshot.sha256, "snapshot_id": run.snapshot_id, "training_run": run.pk,
                   "base_version": base.name, "project": run.project_id},
     )
-    reporter = _Reporter(ctx, run.pk)
+    reporter = _Reporter(ctx, run.pk, hp.save_steps)
     try:
         result = lora.train(config, lora.read_jsonl_conversations(data_path), on_step=reporter, log=ctx.log)
     finally:
