@@ -32,14 +32,16 @@ def main() -> int:
     missing = []
     out = []
     for entry in entries:
-        m = re.search(r'(?ms)^msgid (".*?")\nmsgstr (".*?")\s*\Z', entry)
-        if m and "msgid_plural" not in entry:
+        # zh_Hans has one plural form (nplurals=1): msgstr[0] of a plural entry comes from the singular's line.
+        m = re.search(r'(?ms)^msgid (".*?")\n(?:msgid_plural ".*?"\n)?msgstr(?:\[0\])? (".*?")\s*\Z', entry)
+        if m:
             msgid = _unquote(m.group(1))
             if msgid and msgid in glossary:
                 entry = entry[: m.start(2)] + _quote(glossary[msgid])
+                # makemessages marks guessed entries "#, fuzzy" or "#, fuzzy, python-format"; a glossary line confirms it
+                entry = re.sub(r"(?m)^#, fuzzy(?:, )?(.*)\n", lambda f: f"#, {f.group(1)}\n" if f.group(1) else "", entry)
             elif msgid:
                 missing.append(msgid)
-        entry = entry.replace("#, fuzzy\n", "") if "#, fuzzy" in entry and "Content-Type" not in entry else entry
         out.append(entry)
     text = "\n\n".join(out)
     text = text.replace('"Content-Type: text/plain; charset=CHARSET\\n"', '"Content-Type: text/plain; charset=UTF-8\\n"')
