@@ -97,7 +97,7 @@ class MemberDetailApi(APIView):
     def delete(self, request: Request, project_id: int, membership_id: int) -> Response:
         project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
         try:
-            services.member_remove(project=project, membership_id=membership_id)
+            services.member_remove(membership=selectors.membership_get(project=project, membership_id=membership_id))
         except DjangoValidationError as exc:
             _raise(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -74,6 +74,14 @@ class ItemPage:
     filters: dict
 
 
+def membership_get(*, project: Project, membership_id: int) -> Membership:
+    """One membership of this project; 404 for an id of another project."""
+    membership = Membership.objects.filter(project=project, pk=membership_id).first()
+    if membership is None:
+        raise Http404("No such member.")
+    return membership
+
+
 def item_list_for_user(*, user, project_id: int, status: str = "", task_type: str = "", q: str = "",
                        sort: str = "id", after: int | None = None, limit: int = PAGE_SIZE) -> ItemPage:
     """A keyset page of a project's items (WHERE id > after ORDER BY id LIMIT n): the same cost on page 1

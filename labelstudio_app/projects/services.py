@@ -73,11 +73,10 @@ def member_add(*, project: Project, username: str, role: str) -> Membership:
 
 
 @transaction.atomic
-def member_remove(*, project: Project, membership_id: int) -> None:
-    """Removes one role of one member; the last manager of a project cannot be removed."""
-    membership = Membership.objects.select_for_update().filter(project=project, pk=membership_id).first()
-    if membership is None:
-        raise ValidationError(_("No such member."))
+def member_remove(*, membership: Membership) -> None:
+    """Locks the project's managers, then removes one role of one member; the last manager stays."""
+    project = membership.project
+    list(Membership.objects.select_for_update().filter(project=project, role=Membership.Role.MANAGER))
     if membership.role == Membership.Role.MANAGER and not Membership.objects.filter(
             project=project, role=Membership.Role.MANAGER).exclude(pk=membership.pk).exists():
         raise ValidationError(_("A project keeps at least one manager."))

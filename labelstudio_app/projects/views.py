@@ -85,7 +85,7 @@ def project_member_remove(request: HtmxHttpRequest, project_id: int, membership_
     project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
     error = ""
     try:
-        services.member_remove(project=project, membership_id=membership_id)
+        services.member_remove(membership=selectors.membership_get(project=project, membership_id=membership_id))
     except ValidationError as exc:
         error = " ".join(exc.messages)
     if request.htmx:
