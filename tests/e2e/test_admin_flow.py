@@ -61,6 +61,7 @@ def test_it_imports_generates_trains_and_opens_a_round(e2e, page_as, worker_proc
     page.wait_for_selector(f"#job-{gen.pk}")
     e2e.shot(page, "generation-started")
     assert page.locator(f"#job-{gen.pk}").count() == 1
+    topbars_after_generation_submit = page.locator("header.topbar").count()  # checked at the end
     _wait_row_done(page, gen.pk)
     e2e.shot(page, "generation-done")
     assert Candidate.objects.filter(model_version=base, item__in=imported).count() == len(ROWS)
@@ -98,3 +99,6 @@ def test_it_imports_generates_trains_and_opens_a_round(e2e, page_as, worker_proc
     assert page.get_by_text(rnd.name).first.is_visible()
     e2e.shot(page, "rounds")
     assert rnd.comparisons.count() == 3
+    # The generation form posts with htmx and the server answers with a redirect, which htmx follows and
+    # swaps a whole page (header, tabs and all) into the form: one page must have one header.
+    assert topbars_after_generation_submit == 1, "the generation page nested a whole page inside itself"
