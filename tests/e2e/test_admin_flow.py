@@ -11,11 +11,13 @@ from labelstudio_app.review.models import ComparisonRound
 from labelstudio_app.training import services as training
 from labelstudio_app.training.models import TrainingRun
 from tests.conftest import wait_for
+from tests.e2e.payloads import ALL, assert_inert
 from tests.training.factories import approved_items, base_version
 
 pytestmark = pytest.mark.worker
 
-ROWS = [{"text": f"怎么把模型部署到 Jetson TX2？ 第 {i} 个问题", "task_type": "deployment / edge"} for i in range(6)]
+ROWS = [{"text": f"怎么把模型部署到 Jetson TX2？ 第 {i} 个问题", "task_type": "deployment / edge"} for i in range(5)]
+ROWS.append({"text": f"{ALL} 这段文字安全吗？", "task_type": "deployment / edge"})  # hostile text, imported
 
 
 def _wait_row_done(page, job_id: int, timeout_ms: int = 180_000) -> None:
@@ -47,6 +49,13 @@ def test_it_imports_generates_trains_and_opens_a_round(e2e, page_as, worker_proc
     e2e.shot(page, "import-done")
     imported = list(Item.objects.filter(project=project, source_job=job).order_by("id"))
     assert [i.text for i in imported] == [r["text"] for r in ROWS]
+    # the imported hostile row shows as text on the items list and on its own page
+    hostile = imported[-1]
+    for path in (f"/projects/{project.pk}/items/", f"/projects/{project.pk}/items/{hostile.pk}/"):
+        page.goto(path)
+        page.wait_for_timeout(200)
+        assert_inert(page)
+    e2e.shot(page, "imported-hostile-item")
 
     # 2. generation on the tiny model for the imported items; the job page's bar reaches 100%.
     base = base_version(project, admin, tiny_model_dir, name="tiny 基座")
