@@ -121,7 +121,7 @@ class Process:
         self.log_path = Path(log_dir) / f"{self.name}-{time.time_ns()}.log"
 
     def _spawn(self, argv: list[str], env: dict, **kwargs) -> None:
-        self._log = open(self.log_path, "ab")
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 -- lives as long as the child
         self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True, **kwargs)
 
@@ -156,7 +156,7 @@ class Gunicorn(Process):
         self.url = f"http://127.0.0.1:{self.port}"
         self.env, self.workers, self.threads, self.timeout = env, workers, threads, timeout
 
-    def start(self) -> "Gunicorn":
+    def start(self) -> Gunicorn:
         self._spawn([PY, "-m", "gunicorn", "labelstudio_app.wsgi:application", "-b", f"127.0.0.1:{self.port}",
                      "-w", str(self.workers), "--threads", str(self.threads), "--timeout", str(self.timeout),
                      "--graceful-timeout", "3", "--backlog", "512"], self.env)
@@ -171,7 +171,7 @@ class CeleryWorker(Process):
         super().__init__(log_dir)
         self.env, self.queues = env, queues
 
-    def start(self, timeout: float = 90) -> "CeleryWorker":
+    def start(self, timeout: float = 90) -> CeleryWorker:
         self._spawn([PY, "-m", "celery", "-A", "workers", "worker", "-Q", self.queues, "-P", "solo",
                      "--without-gossip", "--without-mingle", "--without-heartbeat", "-n",
                      f"bench{time.time_ns()}@%h", "-l", "info"], self.env)
@@ -195,7 +195,7 @@ class PrivateRedis(Process):
         self.port = port
         self.url = f"redis://127.0.0.1:{port}/0"
 
-    def start(self) -> "PrivateRedis":
+    def start(self) -> PrivateRedis:
         exe = shutil.which("redis-server")
         if not exe:
             raise RuntimeError("redis-server is not installed (apt-get install -y redis-server)")
@@ -220,7 +220,7 @@ class PrivatePostgres:
             argv = ["runuser", "-u", "postgres", "--", *argv]
         return subprocess.run(argv, check=True, capture_output=True, text=True, **kwargs)
 
-    def start(self) -> "PrivatePostgres":
+    def start(self) -> PrivatePostgres:
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
         self._as_pg([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",

@@ -33,8 +33,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (RESULTS, CeleryWorker, Gunicorn, PrivatePostgres, PrivateRedis, admin_sql,  # noqa: E402
-                          child_env, django_setup, seed_project)
+from bench.common import (
+    RESULTS,
+    CeleryWorker,
+    Gunicorn,
+    PrivatePostgres,
+    PrivateRedis,
+    admin_sql,
+    child_env,
+    django_setup,
+    seed_project,
+)
 
 FAULTS = ("redis", "postgres", "generation", "training")
 
@@ -65,7 +74,7 @@ class Load:
         started = time.monotonic()
         try:
             r = client.request(method, url, **kwargs)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 -- any transport failure is a result to record
             self._record(endpoint, started, type(exc).__name__)
             time.sleep(0.1)
             return None
@@ -119,7 +128,7 @@ class Load:
                     self.log.append({"kind": "judgment", "user": user["username"], "public_id": card["public_id"]})
             time.sleep(0.05)
 
-    def start(self) -> "Load":
+    def start(self) -> Load:
         import httpx
 
         for i, (role, user) in enumerate(self.users):
@@ -457,7 +466,7 @@ def main(argv=None) -> int:
             started = time.monotonic()
             try:
                 result = RUNNERS[name](env)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 -- one fault's crash is its result
                 result = {"fault": name, "ok": False, "error": f"{type(exc).__name__}: {exc}",
                           "traceback": traceback.format_exc(limit=6)}
             result["seconds"] = round(time.monotonic() - started, 1)

@@ -28,7 +28,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import RESULTS, Gunicorn, child_env, django_setup, percentiles, seed_project, throwaway_database  # noqa: E402
+from bench.common import (
+    RESULTS,
+    Gunicorn,
+    child_env,
+    django_setup,
+    percentiles,
+    seed_project,
+    throwaway_database,
+)
 
 
 class Stats:
@@ -47,7 +55,7 @@ async def _call(client, stats: Stats, endpoint: str, method: str, url: str, **kw
     started = time.monotonic()
     try:
         r = await client.request(method, url, **kwargs)
-    except Exception as exc:  # timeouts and refused connections count as failures of the endpoint
+    except Exception as exc:  # noqa: BLE001 -- timeouts and refused connections count as failures of the endpoint
         stats.record(endpoint, started, type(exc).__name__)
         if len(stats.errors) < 20:
             stats.errors.append(f"{endpoint}: {type(exc).__name__}: {exc}")

@@ -57,7 +57,7 @@ class LiveServer:
         env = {**os.environ, "DATABASE_URL": _db_url_for_tests(), "PYTHONUNBUFFERED": "1", **self.extra_env}
         env.pop("FLYWHEEL_TEST_DB_NAME", None)
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        self._log = open(self.log_path, "ab")
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 -- lives as long as the server
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "labelstudio_app.wsgi:application", "-b", f"127.0.0.1:{self.port}",
              "-w", str(self.workers), "--threads", "4", "--timeout", "60", "--graceful-timeout", "2",

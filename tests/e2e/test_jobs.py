@@ -20,12 +20,12 @@ def test_it_shows_a_job_progressing_to_done(e2e, page_as, worker_process):
     row = page.locator(f"#job-{job.pk}")
     # The row polls every 2 s; catch it mid-way at least once on the way to 100%.
     page.wait_for_function(
-        "() => { const p = document.querySelector('#job-%d progress'); return p && +p.value > 0; }" % job.pk,
-        timeout=60_000)
+        "id => { const p = document.querySelector('#job-' + id + ' progress'); return p && +p.value > 0; }",
+        arg=job.pk, timeout=60_000)
     e2e.shot(page, "running")
     page.wait_for_function(
-        "() => { const p = document.querySelector('#job-%d progress'); return p && +p.value === 100; }" % job.pk,
-        timeout=90_000)
+        "id => { const p = document.querySelector('#job-' + id + ' progress'); return p && +p.value === 100; }",
+        arg=job.pk, timeout=90_000)
     assert "100%" in row.inner_text() and "Succeeded" in row.inner_text()
     e2e.shot(page, "done")
     job.refresh_from_db()

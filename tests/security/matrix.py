@@ -48,4 +48,4 @@ def first_allowed(rule) -> str:
     return "admin"
 
 
-__all__ = ["rule_for", "RULES", "URLS", "WRITE_METHODS", "request", "world_with_objects", "first_allowed"]
+__all__ = ["RULES", "URLS", "WRITE_METHODS", "first_allowed", "request", "rule_for", "world_with_objects"]

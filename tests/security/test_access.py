@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from labelstudio_app.accounts.models import Membership
 from tests.conftest import World
 from tests.factories import ProjectFactory, UserFactory
-from tests.security.matrix import rule_for, RULES, URLS, request, world_with_objects
+from tests.security.matrix import RULES, URLS, request, rule_for, world_with_objects
 from tests.test_permissions import MODULES
 
 API_NAMES = sorted(n for n in URLS if n and n.startswith("api-"))
@@ -81,7 +81,7 @@ def test_it_answers_404_when_an_object_id_belongs_to_another_project_of_the_user
     kwargs = {**rule.kwargs(other), "project_id": world.project.pk}
     if kwargs == rule.kwargs(world):
         pytest.skip("the domain's setup made no object of its own for this URL")
-    persona = "admin" if "admin" in rule.allowed else sorted(rule.allowed)[0]
+    persona = "admin" if "admin" in rule.allowed else min(rule.allowed)
     client = APIClient()
     client.force_login(world.users[persona])
     r = request(client, name, rule, world, kwargs=kwargs)

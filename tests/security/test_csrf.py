@@ -2,7 +2,15 @@
 import pytest
 from django.test import Client
 
-from tests.security.matrix import rule_for, RULES, URLS, WRITE_METHODS, first_allowed, request, world_with_objects
+from tests.security.matrix import (
+    RULES,
+    URLS,
+    WRITE_METHODS,
+    first_allowed,
+    request,
+    rule_for,
+    world_with_objects,
+)
 
 WRITES = sorted(n for n in URLS if n and RULES.get(n) and RULES[n].method in WRITE_METHODS)
 # The token exchange authenticates with the password in the body, not a session; it is the API's login.

@@ -6,13 +6,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.conftest import ROOT
-from tests.security.matrix import rule_for, RULES, URLS, first_allowed, request, world_with_objects
+from tests.security.matrix import RULES, URLS, first_allowed, request, rule_for, world_with_objects
 
 PAGES = sorted(n for n in URLS if n and RULES.get(n) and RULES[n].method == "get")
 TEMPLATES = sorted(p for p in (ROOT / "templates").rglob("*.html"))
-INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>\s*\S", re.I | re.S)
-STYLE_ATTR = re.compile(r"<[a-z][^>]*\sstyle\s*=", re.I | re.S)
-EVENT_ATTR = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.I | re.S)
+INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>\s*\S", re.IGNORECASE | re.DOTALL)
+STYLE_ATTR = re.compile(r"<[a-z][^>]*\sstyle\s*=", re.IGNORECASE | re.DOTALL)
+EVENT_ATTR = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.IGNORECASE | re.DOTALL)
 
 
 def _csp(response) -> dict[str, list[str]]:
@@ -59,7 +59,7 @@ def test_it_keeps_templates_free_of_inline_code_and_unescaped_output(path: Path)
                            ("on…= event handler attribute", EVENT_ATTR),
                            ("|safe filter", re.compile(r"\|\s*safe\b")),
                            ("autoescape off", re.compile(r"{%\s*autoescape\s+off")),
-                           ("javascript: URL", re.compile(r"javascript:", re.I))):
+                           ("javascript: URL", re.compile(r"javascript:", re.IGNORECASE))):
         for m in pattern.finditer(text):
             line = text.count("\n", 0, m.start()) + 1
             problems.append(f"{path.relative_to(ROOT)}:{line}: {label}: {m.group(0)[:80]!r}")

@@ -7,8 +7,8 @@ import pytest
 from django.core.signals import request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
-from hypothesis.errors import Unsatisfiable
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 
 from tests.security.matrix import RULES, world_with_objects
 
@@ -44,8 +44,8 @@ def wsgi_in_test_transaction():
 
 def test_it_never_answers_5xx_to_generated_requests(db, wsgi_in_test_transaction):
     import schemathesis
-    from schemathesis.generation import GenerationMode
     from rest_framework.authtoken.models import Token
+    from schemathesis.generation import GenerationMode
 
     world = world_with_objects()
     token = Token.objects.create(user=world.users["admin"])
@@ -65,24 +65,28 @@ def test_it_never_answers_5xx_to_generated_requests(db, wsgi_in_test_transaction
                       op.as_strategy(GenerationMode.POSITIVE)]
 
         for strategy in strategies:
-            @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                      suppress_health_check=list(HealthCheck))
-            @given(case=strategy)
-            def run(case):
-                calls["n"] += 1
-                response = case.call(headers=headers)
-                if response.status_code >= 500:
-                    failures.append(f"{op.label} {case.path_parameters} {case.query} {case.body!r:.200} -> "
-                                    f"{response.status_code}: {response.text[:300]}")
-
             try:
-                run()
+                _run_examples(op, strategy, headers, calls, failures)
             except Unsatisfiable:
                 continue  # e.g. no invalid request exists when the only parameter is a fixed, real id
-            except Exception as exc:  # an operation schemathesis cannot generate for is a schema problem to fix
+            except Exception as exc:  # noqa: BLE001 -- an operation schemathesis cannot generate for is a schema problem
                 failures.append(f"{op.label}: could not generate/call: {type(exc).__name__}: {str(exc)[:300]}")
     assert calls["n"] > len(operations)
     assert not failures, f"{len(failures)} of {calls['n']} requests failed:\n" + "\n".join(failures[:40])
+
+
+def _run_examples(op, strategy, headers: dict, calls: dict, failures: list) -> None:
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=strategy)
+    def run(case):
+        calls["n"] += 1
+        response = case.call(headers=headers)
+        if response.status_code >= 500:
+            failures.append(f"{op.label} {case.path_parameters} {case.query} {case.body!r:.200} -> "
+                            f"{response.status_code}: {response.text[:300]}")
+
+    run()
 
 
 def test_it_serves_the_schema_to_authenticated_users_only(client, world):
