@@ -45,3 +45,34 @@ def test_it_does_not_hand_back_a_comparison_that_others_finished_after_the_lease
         r = api_as(first).post(reverse("api-review-submit", kwargs={"project_id": project.pk, "public_id": public_id}),
                                {**SCORES, "preference": "left"}, format="json")
         assert r.status_code == 201, ("the queue handed out a comparison it then refuses", public_id, r.json())
+
+
+def test_it_moves_an_annotator_on_when_their_expired_item_was_labelled_by_someone_else(world, api_as):
+    from labelstudio_app.labelling.models import Annotation, Assignment
+    from labelstudio_app.labelling.schema import schema_validate
+    from tests.labelling.factories import DEMO_SCHEMA, items_add
+
+    project = world.project
+    project.label_schema, project.overlap = schema_validate(DEMO_SCHEMA), 1
+    project.save(update_fields=["label_schema", "overlap"])
+    items_add(project, 2)
+    first, second = world.users["annotator"], UserFactory(username="anna_annotator")
+    Membership.objects.create(user=second, project=project, role="annotator")
+    url_next = reverse("api-label-next", kwargs={"project_id": project.pk})
+
+    held = api_as(first).post(url_next, {}, format="json").json()["item"]
+    Assignment.objects.filter(annotator=first).update(leased_until=timezone.now() - timedelta(minutes=1))
+    taken = api_as(second).post(url_next, {}, format="json").json()["item"]
+    assert taken["id"] == held["id"]
+    submit = reverse("api-label-submit", kwargs={"item_id": held["id"]})
+    assert api_as(second).post(submit, {"values": {"needs_context": "yes"}}, format="json").status_code == 201
+
+    # The first annotator's stale submit is refused clearly, and the queue moves them on.
+    r = api_as(first).post(submit, {"values": {"needs_context": "no"}}, format="json")
+    assert r.status_code == 409 and r.json()["detail"]
+    nxt = api_as(first).post(url_next, {}, format="json").json()["item"]
+    assert nxt is not None and nxt["id"] != held["id"]
+    r = api_as(first).post(reverse("api-label-submit", kwargs={"item_id": nxt["id"]}),
+                           {"values": {"needs_context": "no"}}, format="json")
+    assert r.status_code == 201
+    assert Annotation.objects.filter(item_id=held["id"]).count() == 1
