@@ -11,6 +11,11 @@ def assert_inert(page) -> None:
     """The hostile markup is on the page as text, and the DOM holds no element or handler it would create."""
     body = page.inner_text("body")
     assert SCRIPT in body and IMG in body, "the payload should be visible as text"
+    assert_no_active_content(page)
+
+
+def assert_no_active_content(page) -> None:
+    """No inline script, no on* attribute, no javascript: URL anywhere in the DOM."""
     assert page.evaluate("""() => {
         const bad = [];
         for (const s of document.querySelectorAll('script')) { if (!s.src || s.textContent.includes('alert')) bad.push('script'); }
