@@ -36,8 +36,8 @@ def test_it_refuses_a_wrong_password_and_says_so(e2e):
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill("ann_annotator")
     page.get_by_label("Password").fill("not the password")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "/accounts/login/" in page.url
     assert "correct username and password" in page.inner_text("main")
     e2e.shot(page, "refused")
