@@ -23,6 +23,16 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """LocaleMiddleware leaves the last request's language active in the thread; every test starts in English."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
 @dataclass
 class World:
     """One project with a user per persona; domain `access.py` modules hang their objects on it."""
