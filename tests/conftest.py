@@ -15,6 +15,8 @@ from labelstudio_app.accounts.models import Membership
 from tests.factories import PASSWORD, ProjectFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
+# The browser fixtures (gunicorn + Chromium) serve every package's UI tests, so they load once, here.
+pytest_plugins = ["tests.e2e.browser"]
 PERSONAS = ("admin", "manager", "annotator", "reviewer", "outsider")
 
 

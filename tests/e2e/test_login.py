@@ -1,5 +1,5 @@
 """Log in and out with the keyboard only, through the real form, against gunicorn."""
-from tests.e2e.conftest import real_password_hash
+from tests.e2e.browser import real_password_hash
 from tests.factories import PASSWORD
 
 

@@ -3,7 +3,6 @@ import pytest
 
 from labelstudio_app.review import services
 from labelstudio_app.review.models import Judgment
-from tests.e2e.conftest import browser, e2e, live_app, page_as  # noqa: F401
 from tests.review.factories import review_setup
 
 pytestmark = pytest.mark.e2e

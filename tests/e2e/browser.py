@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.conftest import ROOT, _db_url_for_tests, make_world
+from tests.conftest import ROOT, _db_url_for_tests, make_world  # noqa: I001
 from tests.factories import PASSWORD
 
 # Playwright's sync API runs an event loop in this thread; Django's async-unsafe guard would trip on ORM calls.
