@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "labelstudio_app.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "labelstudio_app.urls"

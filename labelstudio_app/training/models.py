@@ -30,6 +30,9 @@ class DatasetSnapshot(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.name} ({self.row_count} rows, {self.sha256[:8]})"
+
 
 class TrainingRun(models.Model):
     """A LoRA fine-tune: snapshot + base version + hyper-parameters; its Job carries state and progress."""

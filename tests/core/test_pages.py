@@ -36,3 +36,17 @@ def test_it_speaks_chinese(client, world):
     client.post(reverse("set_language"), {"language": "zh-hans"})
     html = client.get(reverse("home")).content.decode()
     assert 'lang="zh-hans"' in html and "退出登录" in html and "Log out" not in html
+
+
+def test_it_answers_503_while_the_database_is_unreachable(client_as, world, monkeypatch):
+    from django.db import OperationalError
+
+    from labelstudio_app.core import views
+
+    def down(**kwargs):
+        raise OperationalError("connection refused")
+
+    c = client_as(world.users["annotator"])
+    monkeypatch.setattr(views, "project_list_for_user", down)
+    r = c.get(reverse("home"))
+    assert r.status_code == 503 and r["Retry-After"] == "5" and "retry" in r.content.decode()
