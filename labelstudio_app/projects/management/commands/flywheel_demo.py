@@ -10,7 +10,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from labelstudio_app.accounts.models import Membership
+from labelstudio_app.evaluation.models import ModelVersion
 from labelstudio_app.jobs.models import Job
+from labelstudio_app.jobs.services import job_create
 from labelstudio_app.projects import demo_samples, services
 from labelstudio_app.projects.models import Project
 
@@ -55,7 +57,7 @@ class Command(BaseCommand):
         if job is not None:
             self.stdout.write(f"Import job #{job.pk} queued: a running worker imports the sample chat log "
                               "(`celery -A workers worker -Q default,gpu`).")
-        self._model_hook(project)
+        self._tiny_model(project)
 
     def _users(self) -> dict:
         User = get_user_model()
@@ -98,18 +100,11 @@ class Command(BaseCommand):
         return services.import_start(project=project, user=user, token=saved["token"], fmt="chatlog",
                                      options={"window_seconds": 60, "context_turns": 5})
 
-    def _model_hook(self, project) -> None:
-        # ---- HOOK (H2: generation / model versions) -------------------------------------------------------
-        # A `tiny_model` job builds the offline demo model (workers/tiny_model.py, ~300 pretraining steps) and
-        # registers it as the model version "tiny-chat (demo)"; only when the project has no model version yet.
-        from labelstudio_app.evaluation.models import ModelVersion
-        from labelstudio_app.jobs.models import Job
-        from labelstudio_app.jobs.services import job_create
-
+    def _tiny_model(self, project) -> None:
+        """Queues the offline demo model (workers/tiny_model.py, ~300 pretraining steps), registered by the worker
+        as the model version "tiny-chat (demo)"; only while the project has no model version yet."""
         if ModelVersion.objects.filter(project=project).exists() or Job.objects.filter(
                 project=project, kind="tiny_model", state__in=["queued", "running"]).exists():
             return
         job = job_create(kind="tiny_model", project=project, params={"pretrain_steps": 300}, total=2)
         self.stdout.write(f"Tiny model job #{job.pk} queued: a worker on the gpu queue builds the demo model.")
-        # -------------------------------------------------------------------------------------------------------
-        return
