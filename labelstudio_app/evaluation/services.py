@@ -1,4 +1,5 @@
 """Writes for model versions, generation jobs and candidates."""
+import re
 from collections.abc import Iterable
 from urllib.parse import urlparse
 
@@ -15,6 +16,7 @@ from labelstudio_app.jobs.services import job_create
 from labelstudio_app.projects.models import Item, Project
 
 Backend = ModelVersion.Backend
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_SAMPLES = 32
 MAX_BATCH = 256
 # backend -> option name -> type. Anything else in backend_options is refused, so a typo never passes silently.
@@ -27,6 +29,27 @@ BACKEND_OPTIONS: dict[str, dict[str, type]] = {
 }
 # Parameters a backend cannot honour; asking for them is refused before a job starts (see docs/generation.md).
 UNSUPPORTED_PARAMS = {Backend.VLLM: ("no_repeat_ngram_size",), Backend.OPENAI: ("no_repeat_ngram_size",)}
+
+
+def _storable_check(field: str, value, where: str = "") -> None:
+    """Refuses text PostgreSQL cannot store (NUL characters; lone surrogates such as a JSON "\\ud800" escape)
+    anywhere in `value`, keys of JSON objects included, naming the field and the place inside it."""
+    if isinstance(value, str):
+        problem = None
+        if "\x00" in value:
+            problem = _("contains a NUL character (\\u0000), which cannot be stored.")
+        elif _SURROGATE.search(value):
+            problem = _("contains a lone surrogate (e.g. \\ud800), which is not valid Unicode.")
+        if problem:
+            raise ValidationError({field: f"{where}: {problem}" if where else problem})
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            if isinstance(key, str):
+                _storable_check(field, key, where=_("a key in %(path)s") % {"path": where} if where else _("a key"))
+            _storable_check(field, inner, where=f"{where}.{key}" if where else str(key))
+    elif isinstance(value, (list, tuple)):
+        for index, inner in enumerate(value):
+            _storable_check(field, inner, where=f"{where}[{index}]")
 
 
 def _options_clean(backend: str, options: dict | None, base_model: str) -> dict:
@@ -94,6 +117,9 @@ def model_version_create(*, project: Project, user, name: str, base_model: str, 
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("A name is required.")})
+    for field, value in (("name", name), ("base_model", base_model), ("adapter_path", adapter_path),
+                         ("backend_options", backend_options), ("metadata", metadata)):
+        _storable_check(field, value)
     if backend not in Backend.values:
         raise ValidationError({"backend": _("Unknown backend %(b)r; use one of %(all)s.")
                                % {"b": backend, "all": ", ".join(Backend.values)}})
@@ -129,6 +155,8 @@ def model_version_update(*, model_version: ModelVersion, user, name: str | None 
                          trust_remote_code: bool | None = None, metadata: dict | None = None) -> ModelVersion:
     """Edits what can change without changing which weights a version names (base and adapter are fixed:
     candidates already written by it must stay true)."""
+    for field, value in (("name", name), ("backend_options", backend_options), ("metadata", metadata)):
+        _storable_check(field, value)
     mv = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
     if name is not None:
         name = name.strip()
@@ -233,6 +261,9 @@ def generation_job_create(*, project: Project, user, model_versions: list, items
                 raise ValidationError({"params": _(
                     "%(param)s is not supported by the %(backend)s backend of %(mv)s; set it to 0.")
                     % {"param": name, "backend": mv.backend, "mv": mv.name}})
+    if isinstance(items, dict):
+        _storable_check("items", items)
+    _storable_check("then", then)
     item_ids, item_filter = _item_ids(project, items)
     if not item_ids:
         raise ValidationError({"items": _("No items match.")})

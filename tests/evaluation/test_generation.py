@@ -98,6 +98,8 @@ def test_it_refuses_bad_generation_requests(db):
                               params={"no_repeat_ngram_size": 3})
     with pytest.raises(ValidationError, match="n_samples|between 1"):
         generation_job_create(project=project, user=None, model_versions=[mv], items=[item], n_samples=0)
+    with pytest.raises(ValidationError, match="task_type: contains a NUL character"):
+        generation_job_create(project=project, user=None, model_versions=[mv], items={"task_type": "a\x00"})
 
 
 def test_it_picks_items_by_task_type_and_status(db):

@@ -201,3 +201,34 @@ def test_it_serves_crud_over_the_api(world, api_as):
     assert r.status_code == 403
     assert api.delete(f"{base}{child_id}/").status_code == 204
     assert api_as(world.users["reviewer"]).get(base).status_code == 404
+
+
+@pytest.mark.parametrize("field, value, where", [
+    ("metadata", {"note": "a\x00b"}, "note"),
+    ("metadata", {"note\x00": "ok"}, "a key"),
+    ("metadata", {"runs": [{"loss": "1\x00"}]}, "runs[0].loss"),
+    ("metadata", {"note": "\ud800"}, "lone surrogate"),
+    ("backend_options", {"device": "cpu\x00"}, "device"),
+])
+def test_it_refuses_text_the_database_cannot_store_with_a_400_naming_the_field(world, api_as, field, value, where):
+    api = api_as(world.users["manager"])
+    base = f"/api/projects/{world.project.pk}/model-versions/"
+    mv = ModelVersionFactory(project=world.project, name="kept 保留", metadata={"note": "before"})
+    # json.dumps escapes NUL and lone surrogates (\u0000, \ud800), as a client would send them
+    r = api.patch(f"{base}{mv.pk}/", json.dumps({field: value}), content_type="application/json")
+    assert r.status_code == 400 and where in r.json()[field][0], r.content
+    mv.refresh_from_db()
+    assert mv.metadata == {"note": "before"} and mv.backend_options == {}
+    r = api.post(base, json.dumps({"name": "new", "base_model": "Qwen/Qwen2.5-0.5B-Instruct", field: value}),
+                 content_type="application/json")
+    assert r.status_code == 400 and field in r.json(), r.content
+    assert not ModelVersion.objects.filter(project=world.project, name="new").exists()
+
+
+def test_it_refuses_a_nul_escape_in_the_form_json_next_to_the_field(world, client_as):
+    client = client_as(world.users["manager"])
+    url = reverse("model-version-create", kwargs={"project_id": world.project.pk})
+    r = client.post(url, {"name": "hub", "base_model": "Qwen/Qwen2.5-0.5B-Instruct", "backend": "transformers",
+                          "backend_options": '{"device": "cpu\\u0000"}'})
+    assert r.status_code == 422 and "NUL character" in r.content.decode()
+    assert not ModelVersion.objects.filter(project=world.project).exists()
