@@ -3,9 +3,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from labelstudio_app.core.http import HtmxHttpRequest
 from labelstudio_app.evaluation import selectors, services
@@ -21,6 +22,19 @@ def _add_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def _go(request, to: str, **kwargs) -> HttpResponse:
+    """After a successful POST: a plain redirect, or for htmx an HX-Redirect header (a 302 would be followed
+    by htmx itself and the whole next page swapped into the form's target)."""
+    if request.htmx:
+        return HttpResponseClientRedirect(resolve_url(to, **kwargs))
+    return redirect(to, **kwargs)
+
+
+def _form_error_status(request) -> int:
+    """422 for a plain form post; 200 for htmx, which does not swap 4xx answers (the errors would not show)."""
+    return 200 if request.htmx else 422
+
+
 def _page(request, project, template, context):
     return render(request, template, {"project": project,
                                       "roles": project_roles(user=request.user, project_id=project.pk), **context})
@@ -33,9 +47,9 @@ def model_version_list(request: HtmxHttpRequest, project_id: int) -> HttpRespons
     return _models_page(request, project, ModelVersionForm(project=project, user=request.user))
 
 
-def _models_page(request, project, form, status=200):
+def _models_page(request, project, form, status=200, fragment=False):
     versions = list(selectors.model_version_list_for_user(user=request.user, project=project))
-    response = _page(request, project, "evaluation/models.html",
+    response = _page(request, project, "evaluation/models.html" + ("#model-form" if fragment else ""),
                      {"tree": selectors.model_version_tree(versions=versions), "form": form})
     response.status_code = status
     return response
@@ -60,8 +74,8 @@ def model_version_create(request: HtmxHttpRequest, project_id: int) -> HttpRespo
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Registered %(name)s.") % {"name": mv.name})
-            return redirect("model-version-list", project_id=project.pk)
-    return _models_page(request, project, form, status=422 if not request.htmx else 200)
+            return _go(request, "model-version-list", project_id=project.pk)
+    return _models_page(request, project, form, status=_form_error_status(request), fragment=request.htmx)
 
 
 @login_required
@@ -81,14 +95,14 @@ def model_version_delete(request: HtmxHttpRequest, project_id: int, model_versio
         services.model_version_delete(model_version=mv)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect("model-version-detail", project_id=project.pk, model_version_id=mv.pk)
+        return _go(request, "model-version-detail", project_id=project.pk, model_version_id=mv.pk)
     messages.success(request, _("Deleted %(name)s.") % {"name": mv.name})
-    return redirect("model-version-list", project_id=project.pk)
+    return _go(request, "model-version-list", project_id=project.pk)
 
 
-def _generation_page(request, project, form, status=200):
+def _generation_page(request, project, form, status=200, fragment=False):
     jobs = selectors.generation_job_list_for_user(user=request.user, project=project)[:50]
-    template = "evaluation/generation.html" + ("#generation-form" if request.htmx and status != 200 else "")
+    template = "evaluation/generation.html" + ("#generation-form" if fragment else "")
     response = _page(request, project, template, {"form": form, "jobs": jobs})
     response.status_code = status
     return response
@@ -114,8 +128,8 @@ def generation_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            return redirect("generation-detail", project_id=project.pk, job_id=job.pk)
-    return _generation_page(request, project, form, status=422)
+            return _go(request, "generation-detail", project_id=project.pk, job_id=job.pk)
+    return _generation_page(request, project, form, status=_form_error_status(request), fragment=request.htmx)
 
 
 @login_required

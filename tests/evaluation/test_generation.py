@@ -169,7 +169,26 @@ def test_it_starts_a_generation_job_from_the_page(world, client_as):
         "model_versions": [mv.pk], "item_ids": "1, x", "n_samples": 1, "temperature": 0.5, "top_p": 0.9,
         "top_k": 0, "repetition_penalty": 1, "no_repeat_ngram_size": 0, "max_new_tokens": 64},
         HTTP_HX_REQUEST="true")
-    assert bad.status_code == 422 and "is not an item id" in bad.content.decode()
+    # htmx swaps only 2xx answers: the errors come back as the form alone (no page header, no tabs) with a 200
+    html = bad.content.decode()
+    assert bad.status_code == 200 and "is not an item id" in html and html.lstrip().startswith("<form")
+    assert "topbar" not in html and Job.objects.filter(kind="generation").count() == 1
+    plain_bad = client.post(reverse("generation-create", kwargs={"project_id": world.project.pk}),
+                            {"model_versions": [mv.pk], "item_ids": "x"})
+    assert plain_bad.status_code == 422 and "topbar" in plain_bad.content.decode()
+
+
+def test_it_sends_htmx_to_the_new_job_page_with_hx_redirect(world, client_as):
+    """A 302 to an htmx post is followed by htmx and the whole job page lands inside the form."""
+    mv = ModelVersionFactory(project=world.project, name="base")
+    ItemFactory(project=world.project)
+    client = client_as(world.users["manager"])
+    r = client.post(reverse("generation-create", kwargs={"project_id": world.project.pk}), {
+        "model_versions": [mv.pk], "n_samples": 1, "temperature": 0.7, "top_p": 1, "top_k": 0,
+        "repetition_penalty": 1, "no_repeat_ngram_size": 0, "max_new_tokens": 8}, HTTP_HX_REQUEST="true")
+    job = Job.objects.get(kind="generation", project=world.project)
+    assert r.status_code == 200 and not r.content
+    assert r["HX-Redirect"] == reverse("generation-detail", kwargs={"project_id": world.project.pk, "job_id": job.pk})
 
 
 def test_it_starts_and_reads_generation_jobs_over_the_api(world, api_as):

@@ -232,3 +232,18 @@ def test_it_refuses_a_nul_escape_in_the_form_json_next_to_the_field(world, clien
                           "backend_options": '{"device": "cpu\\u0000"}'})
     assert r.status_code == 422 and "NUL character" in r.content.decode()
     assert not ModelVersion.objects.filter(project=world.project).exists()
+
+
+def test_it_answers_htmx_posts_with_a_fragment_or_hx_redirect(world, client_as):
+    client = client_as(world.users["manager"])
+    url = reverse("model-version-create", kwargs={"project_id": world.project.pk})
+    bad = client.post(url, {"name": "", "base_model": "a/b", "backend": "transformers"}, HTTP_HX_REQUEST="true")
+    html = bad.content.decode()
+    assert bad.status_code == 200 and html.lstrip().startswith("<form") and "topbar" not in html
+    ok = client.post(url, {"name": "hub 模型", "base_model": "a/b", "backend": "transformers"}, HTTP_HX_REQUEST="true")
+    assert ok.status_code == 200 and ok["HX-Redirect"] == reverse("model-version-list",
+                                                                  kwargs={"project_id": world.project.pk})
+    mv = ModelVersion.objects.get(project=world.project, name="hub 模型")
+    gone = client.post(reverse("model-version-delete", kwargs={"project_id": world.project.pk,
+                                                               "model_version_id": mv.pk}), HTTP_HX_REQUEST="true")
+    assert gone["HX-Redirect"].endswith("/models/") and not ModelVersion.objects.filter(pk=mv.pk).exists()
