@@ -37,11 +37,13 @@ class ImportRejected(Exception):
 class _Progress:
     """Progress reports that other sessions can see while this connection holds an open transaction:
     they go through a second connection, owned by one helper thread. Inside an enclosing atomic block
-    (a test calling the handler directly) they stay on this connection."""
+    (a test calling the handler directly) they stay on this connection, and so they do on SQLite, where a
+    second writer would wait for this transaction's lock (the bar then jumps to 100% at the commit)."""
 
     def __init__(self, ctx):
         self.ctx = ctx
-        self.pool = None if connection.in_atomic_block else ThreadPoolExecutor(max_workers=1)
+        same_connection = connection.in_atomic_block or connection.vendor == "sqlite"
+        self.pool = None if same_connection else ThreadPoolExecutor(max_workers=1)
 
     def __call__(self, **kwargs) -> None:
         if self.pool is None:
