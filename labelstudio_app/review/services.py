@@ -4,8 +4,8 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -227,42 +227,118 @@ def candidate_exclude(*, comparison: Comparison, side: str) -> str:
 
 
 # ---- the reviewers' queue ----------------------------------------------------------------------------------
+#
+# Concurrency rule (the same as the labelling queue's): whoever adds a live claim on a comparison (inserts a
+# lease, renews a lapsed one, or stores a judgment) holds that comparison's row lock (`SELECT ... FOR UPDATE`)
+# and checks the room in a later statement, which sees every claim committed before the lock was granted.
+# Room = judgments stored + other reviewers' unexpired leases < the round's overlap. So a lease can only
+# exist when there is room, and a lease the queue would return on a comparison that filled up, was withdrawn
+# or whose round closed is dropped, never handed out (a reviewer must never be given work that submit refuses).
 
-def _reviewable(project):
-    return Comparison.objects.filter(round__project=project, round__status=Status.OPEN, withdrawn=False)
+CLAIM_ATTEMPTS = 5
+
+
+def _claim_table() -> str:
+    return ComparisonClaim._meta.db_table
+
+
+def _others_live_sql() -> str:
+    """SQL: other reviewers' unexpired leases on a comparison. Params: comparison id, now, reviewer id."""
+    return (f"(SELECT COUNT(*) FROM {_claim_table()} x WHERE x.comparison_id = %s AND x.state = 'open' "
+            f"AND x.expires_at > %s AND x.reviewer_id <> %s)")
+
+
+def _claim_insert(*, comparison: Comparison, user, now) -> bool:
+    """Needs the comparison's row lock (and its judgments_count read under it). Leases it to `user` if it
+    still has room; True when it did."""
+    sql = (f"INSERT INTO {_claim_table()} (comparison_id, reviewer_id, state, expires_at, created_at) "
+           f"SELECT %s, %s, 'open', %s, %s WHERE %s + {_others_live_sql()} < %s "
+           f"ON CONFLICT (comparison_id, reviewer_id) DO NOTHING")
+    params = [comparison.pk, user.pk, now + LEASE, now, comparison.judgments_count, comparison.pk, now, user.pk,
+              comparison.round.overlap]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
+
+
+def _claim_renew(*, claim_id: int, comparison: Comparison, user, now) -> bool:
+    """Needs the comparison's row lock. Extends this reviewer's lease (lapsed or not) if the comparison still
+    has room for them; True when it did."""
+    sql = (f"UPDATE {_claim_table()} SET expires_at = %s WHERE id = %s AND state = 'open' "
+           f"AND %s + {_others_live_sql()} < %s")
+    params = [now + LEASE, claim_id, comparison.judgments_count, comparison.pk, now, user.pk,
+              comparison.round.overlap]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
+
+
+def _first_per_open_round(*, project, user, now, round_id: int | None, exclude: list[int]) -> list[int]:
+    """For each open round, the first comparison (fewest judgments, then id) that this reviewer never
+    claimed, judged or skipped and that has room by this snapshot. One scalar subquery per open round, each
+    an ordered scan of the (round, judgments_count, id) index that stops at its first hit, so the cost does
+    not grow with the project's closed rounds or with the comparisons already full. Plain SQL (PostgreSQL
+    and SQLite): the ORM spent ten times the query's own time building it."""
+    comparison, judgment = Comparison._meta.db_table, Judgment._meta.db_table
+    sql = (f"SELECT (SELECT c.id FROM {comparison} c WHERE c.round_id = r.id AND NOT c.withdrawn "
+           f"AND c.judgments_count < r.overlap "
+           f"AND NOT EXISTS (SELECT 1 FROM {_claim_table()} m WHERE m.comparison_id = c.id AND m.reviewer_id = %s) "
+           f"AND NOT EXISTS (SELECT 1 FROM {judgment} j WHERE j.comparison_id = c.id AND j.reviewer_id = %s) "
+           f"AND c.judgments_count + (SELECT COUNT(*) FROM {_claim_table()} x WHERE x.comparison_id = c.id "
+           f"AND x.state = 'open' AND x.expires_at > %s) < r.overlap ")
+    params: list = [user.pk, user.pk, now]
+    if exclude:
+        sql += f"AND c.id NOT IN ({', '.join(['%s'] * len(exclude))}) "
+        params += exclude
+    sql += (f"ORDER BY c.judgments_count, c.id LIMIT 1) FROM {ComparisonRound._meta.db_table} r "
+            f"WHERE r.project_id = %s AND r.status = %s")
+    params += [project.pk, Status.OPEN]
+    if round_id is not None:
+        sql += " AND r.id = %s"
+        params.append(round_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall() if row[0] is not None]
+
+
+def _locked(qs):
+    return qs.select_related("round", "item", "candidate_a", "candidate_b").select_for_update(of=("self",))
 
 
 def comparison_claim_next(*, project, user, round_id: int | None = None) -> Comparison | None:
     """Runs in its own transaction. The comparison this reviewer holds, or the next one that still needs
     judgments, leased to them: never one they judged or skipped, never more holders than the overlap
-    wants (rows another reviewer is claiming right now are skipped, not waited on)."""
+    wants. A held lease on a comparison that is full, withdrawn or closed is dropped and the next one picked.
+    Candidates another reviewer is claiming right now are skipped, not waited on."""
     now = timezone.now()
-    base = _reviewable(project)
-    if round_id is not None:
-        base = base.filter(round_id=round_id)
     with transaction.atomic():
-        held = (ComparisonClaim.objects.select_for_update(of=("self",))
-                .filter(reviewer=user, state=ComparisonClaim.State.OPEN, comparison__in=base)
-                .exclude(comparison__judgments__reviewer=user).order_by("created_at").first())
-        if held is not None:
-            ComparisonClaim.objects.filter(pk=held.pk).update(expires_at=now + LEASE)
-            return base.select_related("item", "candidate_a", "candidate_b").get(pk=held.comparison_id)
-        others = (ComparisonClaim.objects.filter(comparison=OuterRef("pk"), state=ComparisonClaim.State.OPEN,
-                                                 expires_at__gt=now).exclude(reviewer=user)
-                  .order_by().values("comparison").annotate(n=_count()).values("n"))
-        pick = (base.exclude(claims__reviewer=user).exclude(judgments__reviewer=user)
-                .annotate(held=Coalesce(Subquery(others, output_field=IntegerField()), Value(0)))
-                .filter(judgments_count__lt=F("round__overlap") - F("held"))
-                .order_by("judgments_count", "id").select_for_update(skip_locked=True, of=("self",))
-                .values_list("pk", flat=True).first())
-        if pick is None:
-            return None
-        try:
-            with transaction.atomic():
-                ComparisonClaim.objects.create(comparison_id=pick, reviewer=user, expires_at=now + LEASE)
-        except IntegrityError:  # the same reviewer in two tabs: the other tab won; show them the same one
-            pass
-        return Comparison.objects.select_related("item", "candidate_a", "candidate_b").get(pk=pick)
+        # the comparisons this reviewer holds a lease on, locked (in id order: no deadlocks), with the lease's id
+        held = (_locked(Comparison.objects.filter(claims__reviewer=user, claims__state=ComparisonClaim.State.OPEN,
+                                                  round__project=project))
+                .annotate(claim_id=F("claims__id")).order_by("pk"))
+        if round_id is not None:
+            held = held.filter(round_id=round_id)
+        for comp in held:
+            if (not comp.withdrawn and comp.round.status == Status.OPEN
+                    and _claim_renew(claim_id=comp.claim_id, comparison=comp, user=user, now=now)):
+                return comp
+            ComparisonClaim.objects.filter(pk=comp.claim_id, state=ComparisonClaim.State.OPEN).delete()
+        tried: list[int] = []
+        for _ in range(CLAIM_ATTEMPTS):  # a candidate taken since our snapshot costs one more round
+            ids = _first_per_open_round(project=project, user=user, now=now, round_id=round_id, exclude=tried)
+            if not ids:
+                return None
+            comp = (_locked(Comparison.objects.filter(pk__in=ids)).select_for_update(skip_locked=True, of=("self",))
+                    .order_by("judgments_count", "id").first())
+            if comp is None:  # all being claimed by others right now
+                tried.extend(ids)
+                continue
+            if _claim_insert(comparison=comp, user=user, now=now):
+                return comp
+            if ComparisonClaim.objects.filter(comparison=comp, reviewer=user, state=ComparisonClaim.State.OPEN).exists():
+                return comp  # the same reviewer in another tab just took it: show them the same one
+            tried.append(comp.pk)
+    return None
 
 
 def comparison_skip(*, comparison: Comparison, user) -> None:
@@ -281,7 +357,8 @@ def comparison_skip(*, comparison: Comparison, user) -> None:
 
 def judgment_submit(*, comparison: Comparison, user, scores: dict, preference: str, comment: str = "") -> Judgment:
     """Locks the comparison, then stores the verdict mapped from Left/Right to A/B. Refused when the
-    comparison was withdrawn, its round is not open, it has its judgments already, or this reviewer judged it."""
+    comparison was withdrawn, its round is not open, it has its judgments already, this reviewer judged it,
+    or their lease lapsed and the free places went to other reviewers' live leases."""
     missing = [f for f in SCORE_FIELDS if f not in scores]
     if missing:
         raise ReviewError(_("scores: missing %(fields)s") % {"fields": ", ".join(missing)})
@@ -299,9 +376,14 @@ def judgment_submit(*, comparison: Comparison, user, scores: dict, preference: s
             raise ReviewError(_("You have already judged this comparison."))
         if comp.judgments_count >= comp.round.overlap:
             raise ReviewError(_("This comparison already has all the judgments it needs."))
+        claim = ComparisonClaim.objects.filter(comparison=comp, reviewer=user).first()
+        live = claim is not None and claim.state == ComparisonClaim.State.OPEN and claim.expires_at > now
+        if not live and comp.judgments_count + (
+                ComparisonClaim.objects.filter(comparison=comp, state=ComparisonClaim.State.OPEN, expires_at__gt=now)
+                .exclude(reviewer=user).count()) >= comp.round.overlap:
+            raise ReviewError(_("Your lease on this comparison ran out and it was given to another reviewer."))
         a, b = ("left", "right") if comp.left_is_a else ("right", "left")
         pref = {"tie": "tie", "both_bad": "both_bad", a: "a", b: "b"}[preference]
-        claim = ComparisonClaim.objects.filter(comparison=comp, reviewer=user).first()
         spent = int((now - claim.created_at).total_seconds() * 1000) if claim else 0
         judgment = Judgment.objects.create(
             comparison=comp, reviewer=user, preference=pref, comment=comment.strip()[:5000],

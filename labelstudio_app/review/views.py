@@ -16,7 +16,9 @@ from labelstudio_app.review.models import ComparisonRound
 # ---- reviewers -----------------------------------------------------------------------------------------------
 
 def _review_context(request, project, comparison, form=None, notice: str = "") -> dict:
-    return {"project": project, "roles": project_roles(user=request.user, project_id=project.pk),
+    # the htmx answer is the card alone: no tabs, so no roles to look up
+    roles = frozenset() if request.htmx else project_roles(user=request.user, project_id=project.pk)
+    return {"project": project, "roles": roles,
             "card": selectors.comparison_card(comparison=comparison) if comparison else None,
             "form": form or JudgmentForm(), "notice": notice, "dimensions": list(DIMENSION_LABELS.items()),
             "progress": selectors.review_progress(project=project, user=request.user)}
