@@ -45,7 +45,9 @@ def test_it_generates_missing_candidates_only(db, server):
     job = generation_job_create(project=project, user=user, model_versions=[mv], items=items[:2], n_samples=2,
                                 params={"seed": 5, "max_new_tokens": 16})
     done = _run_inline(job)
-    assert done.result == {"total": 4, "generated": 4, "already_there": 0, "completion_tokens": done.result["completion_tokens"]}
+    assert {k: v for k, v in done.result.items() if k not in ("completion_tokens", "generate_seconds")} == {
+        "total": 4, "generated": 4, "already_there": 0}
+    assert done.result["completion_tokens"] > 0 and done.result["generate_seconds"] > 0
     assert done.progress_done == 4 and Candidate.objects.count() == 4
     assert {b["seed"] for _, b, _ in server.chat_requests()} == set(
         Candidate.objects.values_list("params__seed", flat=True))  # per-sample seeds reach the server
@@ -69,6 +71,39 @@ def test_it_stops_at_a_batch_boundary_when_cancelled(db, server):
     with pytest.raises(job_services.JobCancelled):
         generation_run(JobContext(job=claimed, worker="inline"))
     assert Candidate.objects.count() == 0
+
+
+def _inserts_and_updates(job, checkpoint_seconds=None):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if checkpoint_seconds is not None:
+        Job.objects.filter(pk=job.pk).update(params={**job.params, "checkpoint_seconds": checkpoint_seconds})
+    claimed = job_services.job_claim(job_id=job.pk, worker="inline")
+    with CaptureQueriesContext(connection) as queries:
+        generation_run(JobContext(job=claimed, worker="inline"))
+    sql = [q["sql"] for q in queries.captured_queries]
+    return (len(sql), sum(s.startswith('INSERT INTO "evaluation_candidate"') for s in sql),
+            sum(s.startswith('UPDATE "jobs_job" SET "heartbeat_at"') for s in sql))
+
+
+def test_it_writes_and_reports_per_checkpoint_not_per_small_batch(db, server):
+    """Fast batches are written together (one insert + one progress per checkpoint), so the number of
+    queries does not grow with the number of batches; a slow model (checkpoint 0 here) writes every batch."""
+    project = ProjectFactory()
+    mv = _openai_mv(project, server)
+    items = [ItemFactory(project=project, text=f"问题 {i}") for i in range(12)]
+
+    def job(n, seed):
+        return generation_job_create(project=project, user=None, model_versions=[mv], items=items[:n],
+                                     params={"seed": seed}, batch_size=2)
+
+    # a long checkpoint interval stands for "batches faster than the interval" even on a loaded machine
+    small, large = _inserts_and_updates(job(4, 1), 3600), _inserts_and_updates(job(12, 2), 3600)
+    assert small == large and large[1] == 1  # 2 batches or 6: the same queries, one candidate insert
+    queries, inserts, progress = _inserts_and_updates(job(12, 3), checkpoint_seconds=0)
+    assert inserts == 6 and progress == 1 + 6  # the start, then every batch
+    assert Candidate.objects.count() == 4 + 12 + 12
 
 
 def test_it_records_the_server_error_on_a_refused_request(db, server):

@@ -1,13 +1,15 @@
 """The `generation` job: glue between the Job/Candidate tables and a backend (the ML itself is pure).
 
 It computes what is still missing (natural key: item, model version, sample index, params hash), generates
-only that in batches, writes each batch with `bulk_create(ignore_conflicts=True)` and reports progress
-between batches (which is also where a cancel lands). A redelivered or restarted job therefore only fills
+only that in batches, and at a batch boundary at least every CHECKPOINT_SECONDS (and after each model
+version) writes what it generated since the last write with one `bulk_create(ignore_conflicts=True)` and
+reports progress (which is also where a cancel lands). A redelivered or restarted job therefore only fills
 gaps. Each sample gets its own seed, derived from the job's seed, the item and the sample index: the n
 samples of an item differ, and a rerun draws the same ones.
 """
 import hashlib
 import logging
+import time
 
 from labelstudio_app.evaluation import modelfiles, selectors, services
 from labelstudio_app.evaluation.prompts import item_messages
@@ -16,6 +18,11 @@ from workers.generation.base import GenerationRequest, ModelSpec, SamplingParams
 
 logger = logging.getLogger(__name__)
 DEFAULT_BATCH = 8
+# Generated candidates are written (one bulk insert) and progress is reported (which is also where a cancel
+# lands) at a batch boundary once this much time has passed since the last write, and after each model
+# version: a slow model writes every batch, a fast one does not pay three round trips per small batch.
+# A killed worker loses at most this much generated work (the rerun fills the gap).
+CHECKPOINT_SECONDS = 0.5
 
 
 def sample_seed(base_seed: int | None, item_id: int, sample_index: int) -> int:
@@ -58,7 +65,19 @@ def generation_run(ctx) -> dict:
     ctx.progress(done=done, total=total, message=f"{total - done} candidate(s) to generate")
     if already:
         ctx.log(f"{already} of {total} candidates already exist; generating the rest")
-    tokens = 0
+    tokens, generate_seconds = 0, 0.0
+    pending: list[dict] = []  # generated, not yet written
+    last_checkpoint = time.monotonic()
+    checkpoint_seconds = float(p.get("checkpoint_seconds", CHECKPOINT_SECONDS))
+
+    def checkpoint(label: str) -> None:
+        nonlocal done, last_checkpoint
+        services.candidates_store(rows=pending)
+        done += len(pending)
+        pending.clear()
+        ctx.progress(done=done, message=f"{label}: {done} / {total}")
+        last_checkpoint = time.monotonic()
+
     for mv in mvs:
         todo = missing[mv.pk]
         if not todo:
@@ -77,15 +96,20 @@ def generation_run(ctx) -> dict:
                 )
                 for item_id, s in batch
             ]
+            started = time.perf_counter()
             results = backend.generate(requests)
-            services.candidates_store(rows=[
+            generate_seconds += time.perf_counter() - started
+            pending.extend(
                 {"item_id": item_id, "model_version_id": mv.pk, "sample_index": s, "params_hash": params_hash,
                  "params": {**sampling, "seed": req.params.seed}, "text": res.text, "prompt_tokens": res.prompt_tokens,
                  "completion_tokens": res.completion_tokens, "latency_ms": res.latency_ms,
                  "finish_reason": res.finish_reason[:32], "job_id": job.pk}
                 for (item_id, s), req, res in zip(batch, requests, results)
-            ])
+            )
             tokens += sum(r.completion_tokens for r in results)
-            done += len(batch)
-            ctx.progress(done=done, message=f"{mv.name}: {done} / {total}")
-    return {"total": total, "generated": total - already, "already_there": already, "completion_tokens": tokens}
+            if time.monotonic() - last_checkpoint >= checkpoint_seconds:
+                checkpoint(mv.name)
+        if pending:
+            checkpoint(mv.name)
+    return {"total": total, "generated": total - already, "already_there": already, "completion_tokens": tokens,
+            "generate_seconds": round(generate_seconds, 3)}
