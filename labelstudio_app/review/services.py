@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -335,7 +335,8 @@ def comparison_claim_next(*, project, user, round_id: int | None = None) -> Comp
                 continue
             if _claim_insert(comparison=comp, user=user, now=now):
                 return comp
-            if ComparisonClaim.objects.filter(comparison=comp, reviewer=user, state=ComparisonClaim.State.OPEN).exists():
+            mine = ComparisonClaim.objects.filter(comparison=comp, reviewer=user, state=ComparisonClaim.State.OPEN)
+            if mine.exists():
                 return comp  # the same reviewer in another tab just took it: show them the same one
             tried.append(comp.pk)
     return None
@@ -369,10 +370,12 @@ def judgment_submit(*, comparison: Comparison, user, scores: dict, preference: s
         raise ReviewError(_("preference: one of left, right, tie, both_bad."))
     now = timezone.now()
     with transaction.atomic():
-        comp = Comparison.objects.select_for_update(of=("self",)).select_related("round").get(pk=comparison.pk)
+        comp = (Comparison.objects.select_for_update(of=("self",)).select_related("round")
+                .annotate(judged=Exists(Judgment.objects.filter(comparison=OuterRef("pk"), reviewer=user)))
+                .get(pk=comparison.pk))
         if comp.withdrawn or comp.round.status != Status.OPEN:
             raise ReviewError(_("This comparison is no longer open for review."))
-        if Judgment.objects.filter(comparison=comp, reviewer=user).exists():
+        if comp.judged:
             raise ReviewError(_("You have already judged this comparison."))
         if comp.judgments_count >= comp.round.overlap:
             raise ReviewError(_("This comparison already has all the judgments it needs."))

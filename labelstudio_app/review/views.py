@@ -15,12 +15,20 @@ from labelstudio_app.review.models import ComparisonRound
 
 # ---- reviewers -----------------------------------------------------------------------------------------------
 
+def _score_rows(form: JudgmentForm) -> dict:
+    """Per side: (field name, label, the value to show checked) for each 3H dimension."""
+    data = form.data if form.is_bound else {}
+    return {side: [(f"{side}_{d}", label, str(data.get(f"{side}_{d}", ""))) for d, label in DIMENSION_LABELS.items()]
+            for side in ("left", "right")}
+
+
 def _review_context(request, project, comparison, form=None, notice: str = "") -> dict:
     # the htmx answer is the card alone: no tabs, so no roles to look up
     roles = frozenset() if request.htmx else project_roles(user=request.user, project_id=project.pk)
+    form = form or JudgmentForm()
     return {"project": project, "roles": roles,
             "card": selectors.comparison_card(comparison=comparison) if comparison else None,
-            "form": form or JudgmentForm(), "notice": notice, "dimensions": list(DIMENSION_LABELS.items()),
+            "form": form, "notice": notice, "score_rows": _score_rows(form),
             "progress": selectors.review_progress(project=project, user=request.user)}
 
 
