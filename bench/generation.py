@@ -127,8 +127,10 @@ def worker_overhead(model_dir: str, n: int, batch: int, max_new: int, repeats: i
         worker = CeleryWorker(log_dir, env=child_env(DATABASE_URL=db_url, FLYWHEEL_DATA_DIR=data_dir)).start()
         rows = []
         try:
-            job_run(items[:batch], 999_999)  # warm-up: the worker imports torch and loads the model
-            direct_run(999_999)  # warm-up here
+            # The same warm-up on both sides (all the requests once): the worker imports torch and loads the
+            # model, and both processes have seen every batch shape before timing starts.
+            job_run(items, 999_999)
+            direct_run(999_999)
             for r in range(repeats):
                 seed = r + 1
                 order = ("job", "direct") if r % 2 == 0 else ("direct", "job")
@@ -149,6 +151,7 @@ def worker_overhead(model_dir: str, n: int, batch: int, max_new: int, repeats: i
                 rows.append(row)
         finally:
             worker.stop()
+            shutil.rmtree(data_dir, ignore_errors=True)
         job_s = [x["job_seconds"] for x in rows]
         gen_s = [x["job_generate_seconds"] for x in rows]
         direct_s = [x["direct_seconds"] for x in rows]
