@@ -11,7 +11,10 @@ templates; no socket):
     position / length bias, agreement, SVG charts) and the same numbers from the service alone;
   - one round's statistics page;
   - the review page's next (GET review-next, htmx) and submit (POST review-submit, htmx, which also
-    serves the next card) latency p50 / p95 for one reviewer.
+    serves the next card) latency p50 / p95 for one reviewer, then `comparison_claim_next` and
+    `judgment_submit` through the services alone for a second reviewer.
+Every judgment gets the `done` claim judgment_submit would leave, and the database is VACUUM ANALYZEd
+after the load (fresh planner statistics, as autovacuum gives a database that size).
 """
 import argparse
 import json
@@ -53,13 +56,15 @@ def _load(n_judgments: int, n_versions: int, seed: int = 0) -> dict:
     import numpy as np
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
+    from django.utils import timezone
 
     from labelstudio_app.accounts.models import Membership
     from labelstudio_app.evaluation.models import Candidate, ModelVersion
     from labelstudio_app.projects.models import Item, Project
-    from labelstudio_app.review.models import Comparison, ComparisonRound, Judgment
+    from labelstudio_app.review.models import Comparison, ComparisonClaim, ComparisonRound, Judgment
 
     call_command("migrate", verbosity=0)
+    now = timezone.now()
     rng = np.random.default_rng(seed)
     User = get_user_model()
     admin = User.objects.create(username="bench_admin", is_staff=True, is_superuser=True)
@@ -107,6 +112,10 @@ def _load(n_judgments: int, n_versions: int, seed: int = 0) -> dict:
             break
     judgments = judgments[:n_judgments]
     Judgment.objects.bulk_create(judgments, batch_size=5000)
+    # what judgment_submit leaves behind: a `done` claim per judgment (the queue reads them)
+    ComparisonClaim.objects.bulk_create(
+        [ComparisonClaim(comparison_id=j.comparison_id, reviewer_id=j.reviewer_id, state="done", expires_at=now)
+         for j in judgments], batch_size=5000)
     # an open round for the latency part: the 400 items not used above, the reference answer as side B
     live = ComparisonRound.objects.create(project=project, name="live", model_a=versions[0], model_b=None, overlap=1)
     Candidate.objects.bulk_create([Candidate(item=it, model_version=versions[0], params_hash="p", text="答案 live")
@@ -116,7 +125,12 @@ def _load(n_judgments: int, n_versions: int, seed: int = 0) -> dict:
     live.item_ids = [it.pk for it in items[per_round:]]
     live.save(update_fields=["item_ids"])
     round_build(round_id=live.pk)
-    return {"project": project.pk, "admin": admin.pk, "reviewer": reviewers[0].pk, "round": rnd.pk,
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # what autovacuum does to a database that size: fresh statistics
+        cursor.execute("VACUUM ANALYZE")
+    return {"project": project.pk, "admin": admin.pk, "reviewer": reviewers[0].pk, "reviewer_2": reviewers[1].pk,
+            "round": rnd.pk,
             "rounds": len(pairs), "load_s": round(time.perf_counter() - t0, 1),
             "judgments": Judgment.objects.count(), "true_strength": strength.tolist()}
 
@@ -172,6 +186,24 @@ def _measure(info: dict, bootstrap: int, samples: int) -> dict:
         assert r.status_code == 200
     out["review_next"] = _percentiles(nexts)
     out["review_submit_and_next"] = _percentiles(submits)
+
+    # the same two steps through the services alone (another reviewer: every next is a new claim)
+    from labelstudio_app.review import services
+
+    user2 = User.objects.get(pk=info["reviewer_2"])
+    scores = {k: 3 for k in services.SCORE_FIELDS}
+    nexts, submits = [], []
+    for _ in range(samples):
+        t = time.perf_counter()
+        comparison = services.comparison_claim_next(project=project, user=user2)
+        nexts.append(time.perf_counter() - t)
+        if comparison is None:
+            break
+        t = time.perf_counter()
+        services.judgment_submit(comparison=comparison, user=user2, scores=scores, preference="tie")
+        submits.append(time.perf_counter() - t)
+    out["service_claim_next"] = _percentiles(nexts)
+    out["service_judgment_submit"] = _percentiles(submits)
     return out
 
 
@@ -192,6 +224,7 @@ def main() -> None:
         info = _load(args.judgments, args.versions)
         result = {"judgments": info["judgments"], "versions": args.versions, "rounds": info["rounds"],
                   "bootstrap": args.bootstrap, "load_s": info["load_s"], **_measure(info, args.bootstrap, args.samples)}
+        result["loadavg_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
         print(json.dumps(result, ensure_ascii=False, indent=1))
     finally:
         from django.db import connections
