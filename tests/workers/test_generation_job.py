@@ -58,6 +58,8 @@ def test_it_completes_after_the_worker_is_killed_mid_job(worker_process, tiny_mo
     first = worker_process()
     job = generation_job_create(project=project, user=user, model_versions=[mv], items=items, n_samples=1,
                                 params={"max_new_tokens": 24, "temperature": 0.8, "seed": 1}, batch_size=2)
+    # write every batch, as a slow model would: the tiny model is fast enough to finish inside one 0.5 s checkpoint
+    Job.objects.filter(pk=job.pk).update(params={**job.params, "checkpoint_seconds": 0})
     job_services.job_enqueue(job_id=job.pk)
     wait_for(lambda: _job(job.pk).progress_done >= 6, timeout=90, what="the job to make progress")
     first.kill()

@@ -21,7 +21,8 @@ DEFAULT_BATCH = 8
 # Generated candidates are written (one bulk insert) and progress is reported (which is also where a cancel
 # lands) at a batch boundary once this much time has passed since the last write, and after each model
 # version: a slow model writes every batch, a fast one does not pay three round trips per small batch.
-# A killed worker loses at most this much generated work (the rerun fills the gap).
+# A killed worker loses at most this much generated work (the rerun fills the gap). A job's params may carry
+# `checkpoint_seconds` (not exposed in the API or the form; the tests use 0 to write every batch).
 CHECKPOINT_SECONDS = 0.5
 
 
