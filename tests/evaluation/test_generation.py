@@ -101,7 +101,7 @@ def test_it_writes_and_reports_per_checkpoint_not_per_small_batch(db, server):
     # a long checkpoint interval stands for "batches faster than the interval" even on a loaded machine
     small, large = _inserts_and_updates(job(4, 1), 3600), _inserts_and_updates(job(12, 2), 3600)
     assert small == large and large[1] == 1  # 2 batches or 6: the same queries, one candidate insert
-    queries, inserts, progress = _inserts_and_updates(job(12, 3), checkpoint_seconds=0)
+    _, inserts, progress = _inserts_and_updates(job(12, 3), checkpoint_seconds=0)
     assert inserts == 6 and progress == 1 + 6  # the start, then every batch
     assert Candidate.objects.count() == 4 + 12 + 12
 
