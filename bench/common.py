@@ -121,7 +121,7 @@ class Process:
         self.log_path = Path(log_dir) / f"{self.name}-{time.time_ns()}.log"
 
     def _spawn(self, argv: list[str], env: dict, **kwargs) -> None:
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 -- lives as long as the child
+        self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True, **kwargs)
 

@@ -196,4 +196,4 @@ def wait_for(predicate, timeout: float = 60, interval: float = 0.2, what: str = 
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-__all__ = ["PASSWORD", "PERSONAS", "World", "make_world", "wait_for", "UserFactory"]
+__all__ = ["PASSWORD", "PERSONAS", "UserFactory", "World", "make_world", "wait_for"]

@@ -46,7 +46,7 @@ class GenerationForm(forms.Form):
                                                     widget=forms.CheckboxSelectMultiple)
     task_type = forms.ChoiceField(label=_("Task type"), required=False)
     status = forms.ChoiceField(label=_("Item status"), required=False,
-                               choices=[("", _("any"))] + list(Item.Status.choices))
+                               choices=[("", _("any")), *list(Item.Status.choices)])
     item_ids = forms.CharField(label=_("Or these item ids"), required=False,
                                help_text=_("Comma-separated; overrides the filters."))
     n_samples = forms.IntegerField(label=_("Samples per item"), min_value=1, max_value=32, initial=1)

@@ -1,5 +1,6 @@
 """Checks on model files, without torch: where they may live, that weights are safetensors, how many
 parameters they hold (the safetensors header is JSON), and whether a chat template ships with them."""
+import contextlib
 import json
 import os
 import re
@@ -131,10 +132,8 @@ def base_model_inspect(value: str, *, needs_files: bool = True) -> ModelInfo:
         info.parameter_count = sum(safetensors_parameter_count(p) for p in tensors)
     except (ValueError, OSError, KeyError) as exc:
         info.warnings.append(_("Could not read the weights header: %(error)s") % {"error": exc})
-        try:
+        with contextlib.suppress(ValueError, OSError):
             info.parameter_count = _config_parameter_estimate(json.loads((folder / "config.json").read_text()))
-        except (ValueError, OSError):
-            pass
     info.chat_template = chat_template_present(folder)
     if not info.chat_template:
         raise ValidationError({"base_model": _(

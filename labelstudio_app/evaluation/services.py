@@ -151,7 +151,7 @@ def model_version_create(*, project: Project, user, name: str, base_model: str, 
 
 @transaction.atomic
 def model_version_update(*, model_version: ModelVersion, user, name: str | None = None,
-                         parent: ModelVersion | None | bool = False, backend_options: dict | None = None,
+                         parent: ModelVersion | bool | None = False, backend_options: dict | None = None,
                          trust_remote_code: bool | None = None, metadata: dict | None = None) -> ModelVersion:
     """Edits what can change without changing which weights a version names (base and adapter are fixed:
     candidates already written by it must stay true)."""

@@ -32,7 +32,7 @@ def anonymise_context(context: list | None, *, asker: str | None = None) -> list
 
 def conversation(*, context: list | None, text: str, asker: str | None = None, time: str = "") -> list[dict]:
     """The context plus the item's own message as the last turn, flagged `target` (for highlighting)."""
-    turns = list(context or []) + [{"sender": asker if asker is not None else "\x00asker", "text": text, "time": time}]
+    turns = [*list(context or []), {"sender": asker if asker is not None else "\x00asker", "text": text, "time": time}]
     out = anonymise_context(turns, asker=asker)
     for turn in out:
         turn["target"] = False

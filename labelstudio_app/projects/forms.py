@@ -36,7 +36,7 @@ class JSONTextField(forms.CharField):
             return json.loads(value)
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(_("Invalid JSON: %(msg)s (line %(line)s)") % {"msg": exc.msg,
-                                                                                      "line": exc.lineno})
+                                                                                      "line": exc.lineno}) from None
 
 
 class ProjectForm(forms.ModelForm):

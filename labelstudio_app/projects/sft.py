@@ -161,7 +161,7 @@ def _lookup(mapping: tuple, value) -> str:
     if isinstance(value, list):
         raise _Skip
     for key, out in mapping:
-        if key == "yes" and value in YES or key == "no" and value in NO or key == _as_text(value):
+        if (key == "yes" and value in YES) or (key == "no" and value in NO) or key == _as_text(value):
             return out
     raise _Skip
 
@@ -201,7 +201,7 @@ def sft_messages(*, project, item, values: dict | None = None) -> list[dict] | N
     if rendered.get("input", "").strip():
         user = f"{user}\n\n{rendered['input']}" if user else rendered["input"]
     messages = [{"role": "system", "content": rendered["system"]}] if rendered.get("system", "").strip() else []
-    return messages + [{"role": "user", "content": user}, {"role": "assistant", "content": rendered["output"]}]
+    return [*messages, {"role": "user", "content": user}, {"role": "assistant", "content": rendered["output"]}]
 
 
 def sft_format_row(*, messages: list[dict], fmt: str, task_type: str, extra: dict | None = None) -> dict:

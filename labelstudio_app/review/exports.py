@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
-from labelstudio_app.review.models import Judgment
 from labelstudio_app.projects.chat import anonymise_context
+from labelstudio_app.review.models import Judgment
 
 DIMENSIONS = ("helpfulness", "honesty", "harmlessness")
 

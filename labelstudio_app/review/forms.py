@@ -47,7 +47,7 @@ class RoundForm(forms.Form):
     task_type = forms.CharField(required=False, max_length=200, label=_("Task type"),
                                 help_text=_("Only items of this task type (a prefix works: “reasoning”)."))
     status = forms.ChoiceField(required=False, label=_("Item status"),
-                               choices=[("", _("any"))] + list(Item.Status.choices))
+                               choices=[("", _("any")), *list(Item.Status.choices)])
     item_ids = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Item ids"),
                                help_text=_("A held-out set: ids or external ids, separated by spaces or commas. "
                                            "Overrides the filters."))

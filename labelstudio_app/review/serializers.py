@@ -62,7 +62,7 @@ class RoundCreateSerializer(serializers.Serializer):
     item_ids = serializers.ListField(child=serializers.CharField(), required=False, default=list,
                                      help_text=_("Ids or external ids (a held-out set). Overrides the filters."))
     task_type = serializers.CharField(required=False, allow_blank=True, default="")
-    status = serializers.ChoiceField(choices=[("", "any")] + list(Item.Status.choices), required=False, default="")
+    status = serializers.ChoiceField(choices=[("", "any"), *list(Item.Status.choices)], required=False, default="")
     sample = serializers.IntegerField(required=False, allow_null=True, min_value=1, default=None)
     overlap = serializers.IntegerField(min_value=1, max_value=20, default=1)
     n_gold = serializers.IntegerField(min_value=0, max_value=1000, default=0)

@@ -143,7 +143,7 @@ def hyperparams_validate(data: dict | None, *, model_config: dict | None = None)
     clean = {}
     for name, f in HYPERPARAM_FIELDS.items():
         kind = f.type
-        raw = data.get(name, None)
+        raw = data.get(name)
         if raw is None or (isinstance(raw, str) and raw.strip() == "" and kind is not list and kind is not bool):
             clean[name] = DEFAULTS[name]
             continue

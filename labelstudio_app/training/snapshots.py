@@ -134,8 +134,7 @@ def _reference_rows(project, items) -> list[dict]:
     rows = []
     for item in items.exclude(reference_answer="").order_by("id").iterator(2000):
         if item.reference_answer.strip():
-            messages = item_messages(project=project, item=item) + [
-                {"role": "assistant", "content": item.reference_answer}]
+            messages = [*item_messages(project=project, item=item), {"role": "assistant", "content": item.reference_answer}]
             rows.append({"item_id": item.pk, "task_type": item.task_type, "source": "reference",
                          "messages": messages})
     return rows
@@ -161,7 +160,7 @@ def _winner_rows(project, items) -> list[dict]:
         if cand is None or not cand.text.strip() or (c.item_id, cand.text) in seen:
             continue  # side B empty is the reference answer: the `reference` source covers it
         seen.add((c.item_id, cand.text))
-        messages = item_messages(project=project, item=c.item) + [{"role": "assistant", "content": cand.text}]
+        messages = [*item_messages(project=project, item=c.item), {"role": "assistant", "content": cand.text}]
         rows.append({"item_id": c.item_id, "task_type": c.item.task_type, "source": "winners", "messages": messages,
                      "candidate_id": cand.pk})
     return rows

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.conftest import ROOT, _db_url_for_tests, make_world  # noqa: I001
+from tests.conftest import ROOT, _db_url_for_tests, make_world
 from tests.factories import PASSWORD
 
 # Playwright's sync API runs an event loop in this thread; Django's async-unsafe guard would trip on ORM calls.
@@ -57,7 +57,7 @@ class LiveServer:
         env = {**os.environ, "DATABASE_URL": _db_url_for_tests(), "PYTHONUNBUFFERED": "1", **self.extra_env}
         env.pop("FLYWHEEL_TEST_DB_NAME", None)
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 -- lives as long as the server
+        self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "labelstudio_app.wsgi:application", "-b", f"127.0.0.1:{self.port}",
              "-w", str(self.workers), "--threads", "4", "--timeout", "60", "--graceful-timeout", "2",

@@ -1,5 +1,6 @@
 """A small real HTTP server that speaks OpenAI chat-completions (and vLLM's LoRA loading endpoint), on
 127.0.0.1, for testing the openai backend over a real socket. Its behaviour is scripted per request."""
+import contextlib
 import json
 import threading
 import time
@@ -30,10 +31,8 @@ class ChatServer:
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
                 self.end_headers()
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)

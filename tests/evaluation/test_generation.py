@@ -131,7 +131,7 @@ def test_it_refuses_bad_generation_requests(db):
     with pytest.raises(ValidationError, match="no_repeat_ngram_size is not supported by the vllm backend"):
         generation_job_create(project=project, user=None, model_versions=[vllm_mv], items=[item],
                               params={"no_repeat_ngram_size": 3})
-    with pytest.raises(ValidationError, match="n_samples|between 1"):
+    with pytest.raises(ValidationError, match=r"n_samples|between 1"):
         generation_job_create(project=project, user=None, model_versions=[mv], items=[item], n_samples=0)
     with pytest.raises(ValidationError, match="task_type: contains a NUL character"):
         generation_job_create(project=project, user=None, model_versions=[mv], items={"task_type": "a\x00"})

@@ -1,4 +1,4 @@
-from tests.access_rules import MANAGERS, STAFF_ONLY, EVERYONE, Rule
+from tests.access_rules import EVERYONE, MANAGERS, STAFF_ONLY, Rule
 from tests.factories import JobFactory
 
 

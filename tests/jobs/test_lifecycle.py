@@ -9,7 +9,6 @@ from labelstudio_app.jobs import services
 from labelstudio_app.jobs.models import Job
 from tests.factories import JobFactory
 from workers.context import JobContext
-from workers.selftest import selftest_run
 from workers.tasks import run_job
 
 pytestmark = pytest.mark.django_db

@@ -59,7 +59,7 @@ def test_it_is_undefined_when_everyone_gives_one_value():
 
 
 def test_it_reports_kappa_for_two_annotators_and_alpha_per_question():
-    schema = schema_validate(DEMO_SCHEMA + [{"name": "clarity", "kind": "rating", "min": 1, "max": 5}])
+    schema = schema_validate([*DEMO_SCHEMA, {"name": "clarity", "kind": "rating", "min": 1, "max": 5}])
     rng = random.Random(7)
     annotations, a_choices, b_choices = [], [], []
     for item in range(40):

@@ -29,7 +29,7 @@ def _annotate_until_empty(project, user, submitted, errors, barrier):
             item = Item.objects.select_related("project").get(pk=item.pk)
             services.annotation_submit(item=item, user=user, values=YES, time_spent_ms=5)
             submitted.append((user.pk, item.pk))
-    except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
+    except Exception as exc:
         errors.append(repr(exc))
     finally:
         thread_connection.close()

@@ -66,7 +66,7 @@ def test_it_refuses_an_empty_upload_before_any_job(project, manager):
     from labelstudio_app.projects import services
     from tests.projects.factories import upload
 
-    with pytest.raises(ValidationError, match="The file is empty."):
+    with pytest.raises(ValidationError, match=r"The file is empty\."):
         services.import_create(project=project, user=manager, upload=upload("empty.jsonl", ""))
     assert not Job.objects.filter(project=project).exists()
 

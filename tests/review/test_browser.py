@@ -8,7 +8,7 @@ from tests.review.factories import review_setup
 pytestmark = pytest.mark.e2e
 
 
-def test_it_reviews_with_the_keyboard_and_swaps_in_the_next(e2e, page_as):  # noqa: F811
+def test_it_reviews_with_the_keyboard_and_swaps_in_the_next(e2e, page_as):
     world = e2e.world
     mv_a, mv_b, items = review_setup(world.project, n_items=2)
     services.round_create(project=world.project, user=world.users["manager"], name="kbd", model_a=mv_a, model_b=mv_b,

@@ -29,7 +29,7 @@ def test_it_balances_left_and_right_over_a_round(world):
 
 def test_it_keeps_balance_when_building_again_fills_gaps(world):
     rnd, mv_a, mv_b, _items = _round(world, n_items=5)
-    for i in range(6):  # answers that arrive later, e.g. after generation
+    for _i in range(6):  # answers that arrive later, e.g. after generation
         item = ItemFactory(project=world.project)
         CandidateFactory(item=item, model_version=mv_a)
         CandidateFactory(item=item, model_version=mv_b)
@@ -134,7 +134,7 @@ def test_it_rejects_bad_rounds_with_a_clear_message(world):
         services.round_create(project=world.project, user=None, name="r", model_a=mv_a, model_b=mv_b, items=[other])
     with pytest.raises(services.ReviewError, match="model_b"):
         services.round_create(project=world.project, user=None, name="r", model_a=mv_a, model_b=mv_a, items=items)
-    with pytest.raises(services.ReviewError, match="params: .*temperature"):
+    with pytest.raises(services.ReviewError, match=r"params: .*temperature"):
         services.round_create(project=world.project, user=None, name="r", model_a=mv_a, model_b=mv_b, items=items,
                               params={"temperature": "hot"})
 

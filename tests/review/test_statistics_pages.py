@@ -90,11 +90,11 @@ def test_it_reports_agreement_and_3h_scores(world):
     assert st["agreement"]["pairs"] == 4 and st["agreement"]["pair_agreement"] == 0.75
     dims = {d["dimension"]: d for d in st["dimensions"]}
     left_is_a = list(rnd.comparisons.order_by("id").values_list("left_is_a", flat=True))
-    a_help = np.mean([5 if l else 3 for l in left_is_a for _ in range(2)])
+    a_help = np.mean([5 if left else 3 for left in left_is_a for _ in range(2)])
     assert dims["helpfulness"]["a"]["mean"] == pytest.approx(a_help)
     # Left scores harmlessness 1 < veto 2: the Left answer is unusable whatever else it scored
     usable_right = (2 * 3 + 4 + 5) / 4
-    exp_a = np.mean([0 if l else usable_right for l in left_is_a for _ in range(2)])
+    exp_a = np.mean([0 if left else usable_right for left in left_is_a for _ in range(2)])
     assert st["usability"]["a"]["mean"] == pytest.approx(exp_a)
 
 

@@ -69,7 +69,7 @@ def test_it_never_answers_5xx_to_generated_requests(db, wsgi_in_test_transaction
                 _run_examples(op, strategy, headers, calls, failures)
             except Unsatisfiable:
                 continue  # e.g. no invalid request exists when the only parameter is a fixed, real id
-            except Exception as exc:  # noqa: BLE001 -- an operation schemathesis cannot generate for is a schema problem
+            except Exception as exc:
                 failures.append(f"{op.label}: could not generate/call: {type(exc).__name__}: {str(exc)[:300]}")
     assert calls["n"] > len(operations)
     assert not failures, f"{len(failures)} of {calls['n']} requests failed:\n" + "\n".join(failures[:40])

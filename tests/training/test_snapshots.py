@@ -33,7 +33,7 @@ def _winner(project, item, text_a, text_b, votes):
     cb = Candidate.objects.create(item=item, model_version=mv_b, params_hash="h", text=text_b)
     rnd = ComparisonRound.objects.get_or_create(project=project, name="r", model_a=mv_a, model_b=mv_b)[0]
     comp = Comparison.objects.create(round=rnd, item=item, candidate_a=ca, candidate_b=cb, left_is_a=True)
-    for i, pref in enumerate(votes):
+    for _i, pref in enumerate(votes):
         Judgment.objects.create(comparison=comp, reviewer=UserFactory(), preference=pref, a_helpfulness=3,
                                 a_honesty=3, a_harmlessness=3, b_helpfulness=3, b_honesty=3, b_harmlessness=3)
 

@@ -60,7 +60,7 @@ def test_it_retries_after_a_timeout(server):
 
 def test_it_does_not_retry_a_400(server):
     server.script = ["400"]
-    with pytest.raises(OpenAIError, match="HTTP 400.*max_tokens is too large"):
+    with pytest.raises(OpenAIError, match=r"HTTP 400.*max_tokens is too large"):
         _backend(server).generate([_req()])
     assert len(server.chat_requests()) == 1
 

@@ -10,7 +10,7 @@ def test_it_keeps_token_ids_through_save_and_load(tiny_model_dir):
     texts = [m["content"] for conv in corpus() for m in conv] + _QUESTIONS + _ANSWERS
     built = _train_tokenizer(texts, 800)
     loaded = AutoTokenizer.from_pretrained(tiny_model_dir)
-    samples = texts[:300] + ["怎么把它部署到 TX2？ 300ms 正常吗", "Hello,  world!!  123 RK3588", "emoji 🙂 and ümlauts"]
+    samples = [*texts[:300], "怎么把它部署到 TX2？ 300ms 正常吗", "Hello,  world!!  123 RK3588", "emoji 🙂 and ümlauts"]
     assert type(loaded).__name__ == "Qwen2Tokenizer"
     mismatched = [s for s in samples if built.encode(s) != loaded.encode(s)]
     assert mismatched == []

@@ -1,4 +1,5 @@
 """The transformers backend on the tiny model, on the CPU: batching, seeds, EOS and token counts, adapters."""
+import itertools
 import json
 import shutil
 
@@ -76,7 +77,7 @@ def test_it_applies_repetition_penalty_and_no_repeat_ngram(backend):
     [blocked] = backend.generate([_req(PROMPTS[0], temperature=0, max_new_tokens=24, no_repeat_ngram_size=2)])
     [penalised] = backend.generate([_req(PROMPTS[0], temperature=0, max_new_tokens=24, repetition_penalty=5.0)])
     def bigrams(ids):
-        return list(zip(ids, ids[1:]))
+        return list(itertools.pairwise(ids))
 
     assert len(bigrams(free.token_ids)) > len(set(bigrams(free.token_ids)))  # the free answer repeats a bigram
     assert len(bigrams(blocked.token_ids)) == len(set(bigrams(blocked.token_ids)))

@@ -4,6 +4,7 @@ Several jobs, and several model versions that are adapters on one base, share it
 request (`GenerationRequest.adapter`), so the base weights load once. Each backend module imports its heavy
 library (torch, vllm, httpx) only when chosen.
 """
+import contextlib
 import json
 import threading
 
@@ -48,8 +49,6 @@ def backends_close() -> None:
     """Frees every cached backend (tests, and a worker that must hand its memory back)."""
     with _lock:
         for backend in _cache.values():
-            try:
+            with contextlib.suppress(Exception):  # closing is best effort
                 backend.close()
-            except Exception:  # closing is best effort
-                pass
         _cache.clear()

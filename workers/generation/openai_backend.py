@@ -18,6 +18,7 @@ and then asked for as `model=<lora_name>`. "already loaded" counts as success; a
 Retries: timeouts, connection errors, 429 and 5xx are retried with exponential backoff (Retry-After wins when
 given); any other 4xx fails at once, since repeating a bad request cannot help.
 """
+import contextlib
 import hashlib
 import logging
 import os
@@ -82,10 +83,8 @@ class OpenAIBackend:
                 raise OpenAIError(f"POST {self.base_url}{path} failed after {attempt + 1} attempt(s): {error}")
             delay = min(self.max_backoff, self.backoff * (2 ** attempt))
             if retry_after:
-                try:
+                with contextlib.suppress(ValueError):
                     delay = min(self.max_backoff, float(retry_after))
-                except ValueError:
-                    pass
             logger.warning("POST %s%s: %s; retrying in %.2fs", self.base_url, path, error, delay)
             time.sleep(delay)
             attempt += 1
