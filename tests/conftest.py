@@ -20,6 +20,18 @@ pytest_plugins = ["tests.e2e.browser"]
 PERSONAS = ("admin", "manager", "annotator", "reviewer", "outsider")
 
 
+def pytest_collection_modifyitems(config, items):
+    """`gpu` tests need CUDA: skipped, with the reason, where there is none (every machine but a lent GPU one)."""
+    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    if not gpu_items:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        for item in gpu_items:
+            item.add_marker(pytest.mark.skip(reason="needs a CUDA GPU (none on this machine)"))
+
+
 def pytest_configure(config):
     # Hashing is not under test here; PBKDF2 would make every persona cost ~0.2 s.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
