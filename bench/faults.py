@@ -369,6 +369,7 @@ def fault_generation(env: dict) -> dict:
 
     from labelstudio_app.evaluation.models import Candidate
     from labelstudio_app.evaluation.services import generation_job_create
+    from labelstudio_app.jobs.models import Job
     from labelstudio_app.projects.models import Item, Project
 
     mv = _tiny_version(env, "tiny for generation fault")
@@ -376,6 +377,8 @@ def fault_generation(env: dict) -> dict:
     item_ids = list(Item.objects.filter(project=project).order_by("id").values_list("pk", flat=True)[:48])
     job = generation_job_create(project=project, user=env["admin"], model_versions=[mv], items=item_ids,
                                 n_samples=1, params={"max_new_tokens": 48, "seed": 7}, batch_size=4)
+    # Write every batch (as a slow real model does), so the kill lands between two writes; no worker runs yet.
+    Job.objects.filter(pk=job.pk).update(params={**job.params, "checkpoint_seconds": 0})
     rows = Candidate.objects.filter(model_version=mv, item_id__in=item_ids)
     run = _kill_and_restart(env, job.pk, until_done=12,
                             after_kill=lambda: {"candidates_stored_at_kill": rows.count()})
