@@ -15,7 +15,6 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import statistics
 import sys
 import time
 import warnings
@@ -25,13 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DB = "bench_labelling"
 SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-
-
-def _admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
+from bench.common import admin_sql, percentiles  # noqa: E402  (needs ROOT on sys.path)
 
 
 def _setup_django() -> None:
@@ -40,12 +33,6 @@ def _setup_django() -> None:
     import django
 
     django.setup()
-
-
-def _percentiles(samples: list[float]) -> dict:
-    ordered = sorted(samples)
-    return {"p50_ms": round(statistics.median(ordered) * 1000, 2),
-            "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 2), "n": len(ordered)}
 
 
 def _load(n_items: int, overlap: int) -> tuple[int, list[int]]:
@@ -125,7 +112,7 @@ def _service_timings(project_id: int, user_id: int, samples: int) -> dict:
         t2 = time.perf_counter()
         nxt.append(t1 - t0)
         sub.append(t2 - t1)
-    return {"next_item": _percentiles(nxt), "submit": _percentiles(sub)}
+    return {"next_item": percentiles(nxt), "submit": percentiles(sub)}
 
 
 def _worker(project_id: int, user_id: int, seconds: float, start_at: float, out) -> None:
@@ -152,8 +139,8 @@ def main() -> None:
     parser.add_argument("--overlap", type=int, default=1)
     args = parser.parse_args()
 
-    _admin_sql(f"DROP DATABASE IF EXISTS {DB}")
-    _admin_sql(f"CREATE DATABASE {DB}")
+    admin_sql(f"DROP DATABASE IF EXISTS {DB}", base=SERVER)
+    admin_sql(f"CREATE DATABASE {DB}", base=SERVER)
     try:
         _setup_django()
         t0 = time.perf_counter()
@@ -195,7 +182,7 @@ def main() -> None:
             "items": args.items, "overlap": args.overlap, "database": "postgresql",
             "transport": "in-process Django test client (full middleware/DRF/ORM stack, no socket)",
             "load_seconds": round(load_s, 1),
-            "next_item": _percentiles(timings["next"]), "submit": _percentiles(timings["submit"]),
+            "next_item": percentiles(timings["next"]), "submit": percentiles(timings["submit"]),
             "service_only": service,
             "parallel": {"annotators": len(procs), "seconds": args.seconds, "annotations": sum(counts),
                          "annotations_per_s": round(sum(counts) / args.seconds, 1)},
@@ -206,7 +193,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        _admin_sql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        admin_sql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)", base=SERVER)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ after the load (fresh planner statistics, as autovacuum gives a database that si
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -28,14 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DB = "bench_review"
 SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+from bench.common import admin_sql, percentiles  # noqa: E402  (needs ROOT on sys.path)
+
 REVIEWERS = 5
-
-
-def _admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def _setup_django() -> None:
@@ -44,12 +38,6 @@ def _setup_django() -> None:
     import django
 
     django.setup()
-
-
-def _percentiles(samples: list[float]) -> dict:
-    ordered = sorted(samples)
-    return {"p50_ms": round(statistics.median(ordered) * 1000, 2),
-            "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 2), "n": len(ordered)}
 
 
 def _load(n_judgments: int, n_versions: int, seed: int = 0) -> dict:
@@ -184,8 +172,8 @@ def _measure(info: dict, bootstrap: int, samples: int) -> dict:
                           HTTP_HX_REQUEST="true")
         submits.append(time.perf_counter() - t)
         assert r.status_code == 200
-    out["review_next"] = _percentiles(nexts)
-    out["review_submit_and_next"] = _percentiles(submits)
+    out["review_next"] = percentiles(nexts)
+    out["review_submit_and_next"] = percentiles(submits)
 
     # the same two steps through the services alone (another reviewer: every next is a new claim)
     from labelstudio_app.review import services
@@ -202,8 +190,8 @@ def _measure(info: dict, bootstrap: int, samples: int) -> dict:
         t = time.perf_counter()
         services.judgment_submit(comparison=comparison, user=user2, scores=scores, preference="tie")
         submits.append(time.perf_counter() - t)
-    out["service_claim_next"] = _percentiles(nexts)
-    out["service_judgment_submit"] = _percentiles(submits)
+    out["service_claim_next"] = percentiles(nexts)
+    out["service_judgment_submit"] = percentiles(submits)
     return out
 
 
@@ -214,8 +202,8 @@ def main() -> None:
     parser.add_argument("--bootstrap", type=int, default=1000)
     parser.add_argument("--samples", type=int, default=200)
     args = parser.parse_args()
-    _admin_sql(f"DROP DATABASE IF EXISTS {DB}")
-    _admin_sql(f"CREATE DATABASE {DB}")
+    admin_sql(f"DROP DATABASE IF EXISTS {DB}", base=SERVER)
+    admin_sql(f"CREATE DATABASE {DB}", base=SERVER)
     try:
         _setup_django()
         from django.test.utils import setup_test_environment
@@ -230,7 +218,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        _admin_sql(f"DROP DATABASE IF EXISTS {DB}")
+        admin_sql(f"DROP DATABASE IF EXISTS {DB}", base=SERVER)
 
 
 if __name__ == "__main__":
