@@ -14,7 +14,7 @@ from django_htmx.http import HttpResponseStopPolling
 from labelstudio_app.audit import export, selectors, services
 from labelstudio_app.audit.chart import scaling_chart
 from labelstudio_app.audit.forms import AuditRunForm
-from labelstudio_app.core.http import HtmxHttpRequest
+from labelstudio_app.core.http import HtmxHttpRequest, form_add_errors
 from labelstudio_app.projects.selectors import project_roles
 
 
@@ -45,8 +45,7 @@ def audit_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
                 regex=data["regex"], temperature=data["temperature"], max_new_tokens=data["max_new_tokens"],
                 metric=data["metric"], tolerance=data["tolerance"], name=data["name"])
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            form_add_errors(form, exc)
         else:
             if request.htmx:
                 response = HttpResponse(status=204)

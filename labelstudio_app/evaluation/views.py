@@ -8,18 +8,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from labelstudio_app.core.http import HtmxHttpRequest
+from labelstudio_app.core.http import HtmxHttpRequest, form_add_errors
 from labelstudio_app.evaluation import selectors, services
 from labelstudio_app.evaluation.forms import GenerationForm, ModelVersionForm
 from labelstudio_app.projects.selectors import project_roles
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _go(request, to: str, **kwargs) -> HttpResponse:
@@ -69,7 +61,7 @@ def model_version_create(request: HtmxHttpRequest, project_id: int) -> HttpRespo
                 backend_options=d["backend_options"], parameter_count=d["parameter_count"],
                 trust_remote_code=d.get("trust_remote_code", False))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
@@ -126,7 +118,7 @@ def generation_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse
                 project=project, user=request.user, model_versions=list(form.cleaned_data["model_versions"]),
                 items=form.items_spec(), n_samples=form.cleaned_data["n_samples"], params=form.sampling())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             return _go(request, "generation-detail", project_id=project.pk, job_id=job.pk)
     return _generation_page(request, project, form, status=_form_error_status(request), fragment=request.htmx)

@@ -38,8 +38,7 @@ def snapshot_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
                                                 recipe=form.cleaned_data["recipe"],
                                                 tokenizer_version=form.cleaned_data.get("tokenizer_version"))
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                form.add_error(None, [f"{field}: {m}" for m in messages])
+            _add_errors_on_top(form, exc)
         else:
             return redirect("training-snapshot-detail", project_id=project.pk, snapshot_id=snapshot.pk)
     return render(request, "training/snapshot_new.html", _ctx(request, project, form=form),
@@ -76,6 +75,12 @@ def training_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     return render(request, "training/list.html", _ctx(request, project, runs=runs))
 
 
+def _add_errors_on_top(form, exc: ValidationError) -> None:
+    """Recipe and hyper-parameter errors name keys inside JSON-ish fields, so they go on top, prefixed."""
+    for field, messages in exc.message_dict.items():
+        form.add_error(None, [f"{field}: {m}" for m in messages])
+
+
 def _staff_project(request, project_id: int):
     project = selectors.training_project_get(user=request.user, project_id=project_id)
     if not request.user.is_staff:
@@ -96,8 +101,7 @@ def training_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
                 snapshot=form.cleaned_data["snapshot"], hyperparams=form.cleaned_data["hyperparams"],
                 save_merged=form.cleaned_data["save_merged"])
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                form.add_error(None, [f"{field}: {m}" for m in messages])
+            _add_errors_on_top(form, exc)
         else:
             return redirect("training-detail", project_id=project.pk, run_id=run.pk)
     return render(request, "training/new.html", _ctx(request, project, form=form),
