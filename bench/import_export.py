@@ -22,13 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DB = "bench_import_export"
 SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-
-
-def _admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
+from bench.common import admin_sql  # noqa: E402  (needs ROOT on sys.path)
 
 
 def _setup_django(data_dir: str) -> None:
@@ -95,8 +89,8 @@ def main() -> None:
     ap.add_argument("--chat-messages", type=int, default=200_000)
     ap.add_argument("--export-items", type=int, default=100_000)
     a = ap.parse_args()
-    _admin_sql(f"DROP DATABASE IF EXISTS {DB}")
-    _admin_sql(f"CREATE DATABASE {DB}")
+    admin_sql(f"DROP DATABASE IF EXISTS {DB}", base=SERVER)
+    admin_sql(f"CREATE DATABASE {DB}", base=SERVER)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             _setup_django(tmp)
@@ -127,7 +121,7 @@ def main() -> None:
             connection.close()
         print(json.dumps(out, ensure_ascii=False, indent=1))
     finally:
-        _admin_sql(f"DROP DATABASE IF EXISTS {DB}")
+        admin_sql(f"DROP DATABASE IF EXISTS {DB}", base=SERVER)
 
 
 if __name__ == "__main__":
