@@ -143,6 +143,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
+    "EXCEPTION_HANDLER": "labelstudio_app.core.api_errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("FLYWHEEL_LOGIN_RATE", "10/min")},
 }
 SPECTACULAR_SETTINGS = {

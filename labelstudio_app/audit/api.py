@@ -1,5 +1,4 @@
 """REST for the label audit: thin, over the same services and selectors as the pages."""
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -17,6 +16,7 @@ from labelstudio_app.audit.serializers import (
     ReportSerializer,
 )
 from labelstudio_app.evaluation.models import ModelVersion
+from labelstudio_app.projects.selectors import project_get_for_manager
 
 
 class AuditRunListApi(generics.ListAPIView):
@@ -29,7 +29,7 @@ class AuditRunListApi(generics.ListAPIView):
 
     @extend_schema(request=AuditRunCreateSerializer, responses={201: AuditRunSerializer})
     def post(self, request: Request, project_id: int) -> Response:
-        project = selectors.audit_project_get(user=request.user, project_id=project_id)
+        project = project_get_for_manager(user=request.user, project_id=project_id)
         body = AuditRunCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
@@ -38,10 +38,7 @@ class AuditRunListApi(generics.ListAPIView):
         missing = sorted(set(ids) - {mv.pk for mv in versions})
         if missing:
             raise ApiValidationError({"model_versions": [f"no model version {i} in this project" for i in missing]})
-        try:
-            run = services.audit_run_create(project=project, user=request.user, model_versions=versions, **data)
-        except ValidationError as exc:
-            raise ApiValidationError(exc.message_dict) from None
+        run = services.audit_run_create(project=project, user=request.user, model_versions=versions, **data)
         return Response(AuditRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 

@@ -5,28 +5,22 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from labelstudio_app.accounts.models import Membership
+from labelstudio_app.accounts import roles as R
 from labelstudio_app.audit import metrics
 from labelstudio_app.audit.models import AuditPrediction, AuditRun
 from labelstudio_app.evaluation.models import ModelVersion
 from labelstudio_app.projects.models import Item, Project
-from labelstudio_app.projects.selectors import project_get_for_user, project_list_for_user
-
-AUDIT_ROLES = (Membership.Role.MANAGER,)
-
-
-def audit_project_get(*, user, project_id: int) -> Project:
-    return project_get_for_user(user=user, project_id=project_id, roles=AUDIT_ROLES)
+from labelstudio_app.projects.selectors import project_get_for_manager, project_list_for_user
 
 
 def audit_run_list_for_project(*, user, project_id: int) -> QuerySet[AuditRun]:
-    project = audit_project_get(user=user, project_id=project_id)
+    project = project_get_for_manager(user=user, project_id=project_id)
     return (AuditRun.objects.filter(project=project).select_related("job", "created_by")
             .annotate(prediction_count=Count("predictions", distinct=True)).prefetch_related("model_versions"))
 
 
 def audit_run_list_for_user(*, user) -> QuerySet[AuditRun]:
-    projects = project_list_for_user(user=user, roles=AUDIT_ROLES)
+    projects = project_list_for_user(user=user, roles=R.MANAGERS)
     return AuditRun.objects.filter(project__in=projects).select_related("project", "job").prefetch_related(
         "model_versions")
 
@@ -139,3 +133,21 @@ def audit_compare(*, user, left: tuple[int, int], right: tuple[int, int]) -> dic
                    "delta_f1": (tb[t]["macro"]["f1"] - ta[t]["macro"]["f1"]) if t in ta and t in tb else None}
                   for t in sorted(set(ta) | set(tb))]
     return {"left": sides[0], "right": sides[1], "deltas": deltas, "task_types": task_types}
+
+
+# ---- for the audit job (the worker acts for the run's creator; no user scope) ------------------------------
+
+def audit_run_get_for_job(*, run_id: int) -> AuditRun:
+    return AuditRun.objects.select_related("project").get(pk=run_id)
+
+
+def audit_prediction_count(*, run: AuditRun) -> int:
+    return AuditPrediction.objects.filter(run=run).count()
+
+
+def audit_item_ids_answered(*, run: AuditRun, model_version: ModelVersion) -> set[int]:
+    return set(AuditPrediction.objects.filter(run=run, model_version=model_version).values_list("item_id", flat=True))
+
+
+def audit_items_for_job(*, run: AuditRun, item_ids: list[int]) -> list[Item]:
+    return list(Item.objects.filter(project_id=run.project_id, pk__in=item_ids).order_by("id"))

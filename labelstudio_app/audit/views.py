@@ -15,7 +15,7 @@ from labelstudio_app.audit import export, selectors, services
 from labelstudio_app.audit.chart import scaling_chart
 from labelstudio_app.audit.forms import AuditRunForm
 from labelstudio_app.core.http import HtmxHttpRequest, form_add_errors
-from labelstudio_app.projects.selectors import project_roles
+from labelstudio_app.projects.selectors import project_get_for_manager, project_roles
 
 
 def _list_context(request, project, form=None) -> dict:
@@ -27,14 +27,14 @@ def _list_context(request, project, form=None) -> dict:
 @login_required
 @require_GET
 def audit_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.audit_project_get(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     return render(request, "audit/list.html", _list_context(request, project))
 
 
 @login_required
 @require_POST
 def audit_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.audit_project_get(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     form = AuditRunForm(request.POST, project=project)
     if form.is_valid():
         data = form.cleaned_data
@@ -117,7 +117,7 @@ def _pair(value: str | None) -> tuple[int, int] | None:
 @require_GET
 def audit_compare(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     """Two (run, model version) pairs side by side: a fine-tuned version and its parent, or one version in two runs."""
-    project = selectors.audit_project_get(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     runs = list(selectors.audit_run_list_for_project(user=request.user, project_id=project.pk)[:50])
     choices = [(f"{r.pk}:{mv.pk}", f"#{r.pk} {r.name} · {mv.name}") for r in runs for mv in r.model_versions.all()]
     left, right = _pair(request.GET.get("left")), _pair(request.GET.get("right"))

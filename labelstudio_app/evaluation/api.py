@@ -1,7 +1,6 @@
 """REST API for model versions, generation jobs and candidates: managers of the project (and admins)."""
-from django.core.exceptions import PermissionDenied, ValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -14,16 +13,13 @@ from labelstudio_app.evaluation.serializers import (
     ModelVersionSerializer,
     ModelVersionUpdateSerializer,
 )
-
-
-def _drf_error(exc: ValidationError) -> exceptions.ValidationError:
-    return exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
+from labelstudio_app.projects.selectors import project_get_for_manager
 
 
 class _ProjectMixin:
     def project(self):
         if not hasattr(self, "_project"):
-            self._project = selectors.project_get_for_manager(user=self.request.user,
+            self._project = project_get_for_manager(user=self.request.user,
                                                               project_id=self.kwargs["project_id"])
         return self._project
 
@@ -46,12 +42,7 @@ class ModelVersionListApi(_ProjectMixin, generics.ListAPIView):
         s.is_valid(raise_exception=True)
         d = dict(s.validated_data)
         d["parent"] = self.parent_get(d.pop("parent"))
-        try:
-            mv = services.model_version_create(project=self.project(), user=request.user, **d)
-        except ValidationError as exc:
-            raise _drf_error(exc) from None
-        except PermissionDenied as exc:
-            raise exceptions.PermissionDenied(str(exc)) from None
+        mv = services.model_version_create(project=self.project(), user=request.user, **d)
         return Response(ModelVersionSerializer(mv).data, status=status.HTTP_201_CREATED)
 
 
@@ -70,19 +61,11 @@ class ModelVersionDetailApi(_ProjectMixin, generics.RetrieveAPIView):
         d = dict(s.validated_data)
         if "parent" in d:
             d["parent"] = self.parent_get(d["parent"])
-        try:
-            mv = services.model_version_update(model_version=mv, user=request.user, **d)
-        except ValidationError as exc:
-            raise _drf_error(exc) from None
-        except PermissionDenied as exc:
-            raise exceptions.PermissionDenied(str(exc)) from None
+        mv = services.model_version_update(model_version=mv, user=request.user, **d)
         return Response(ModelVersionSerializer(mv).data)
 
     def delete(self, request: Request, project_id: int, model_version_id: int) -> Response:
-        try:
-            services.model_version_delete(model_version=self.get_object())
-        except ValidationError as exc:
-            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
+        services.model_version_delete(model_version=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -97,13 +80,10 @@ class GenerationJobListApi(_ProjectMixin, generics.ListAPIView):
         s = GenerationJobCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
-        try:
-            job = services.generation_job_create(
-                project=self.project(), user=request.user, model_versions=d["model_version_ids"],
-                items=d.get("item_ids") or d.get("item_filter"), n_samples=d["n_samples"], params=d["params"],
-                batch_size=d.get("batch_size"))
-        except ValidationError as exc:
-            raise _drf_error(exc) from None
+        job = services.generation_job_create(
+            project=self.project(), user=request.user, model_versions=d["model_version_ids"],
+            items=d.get("item_ids") or d.get("item_filter"), n_samples=d["n_samples"], params=d["params"],
+            batch_size=d.get("batch_size"))
         return Response(GenerationJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -4,6 +4,7 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from labelstudio_app.accounts import roles as R
 from labelstudio_app.evaluation.models import ModelVersion
 from labelstudio_app.evaluation.params import FIELDS
 from labelstudio_app.projects.models import Item
@@ -25,7 +26,7 @@ class ModelVersionForm(forms.Form):
     def __init__(self, *args, project, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["parent"].queryset = ModelVersion.objects.filter(project=project).order_by("name")
-        if not user.is_staff:
+        if not R.is_admin(user):
             del self.fields["trust_remote_code"]
 
     def clean_backend_options(self):

@@ -3,18 +3,10 @@ learn which model wrote what, so every user-facing read here starts from a manag
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
-from labelstudio_app.accounts.models import Membership
 from labelstudio_app.evaluation.models import Candidate, ModelVersion
 from labelstudio_app.jobs.models import Job
 from labelstudio_app.projects.models import Item, Project
-from labelstudio_app.projects.selectors import project_get_for_user
-
-MANAGERS = (Membership.Role.MANAGER,)
-
-
-def project_get_for_manager(*, user, project_id: int) -> Project:
-    """The project when `user` manages it (or is staff); 404 for everyone else."""
-    return project_get_for_user(user=user, project_id=project_id, roles=MANAGERS)
+from labelstudio_app.projects.selectors import project_get_for_manager
 
 
 def _managed(user, project: Project) -> Project:
@@ -97,3 +89,8 @@ def model_versions_for_job(*, project_id: int, ids: list[int]) -> list[ModelVers
     return list(ModelVersion.objects.filter(project_id=project_id, pk__in=ids).order_by("id"))
 
 
+
+
+def model_version_get_by_name(*, project_id: int, name: str) -> ModelVersion | None:
+    """For the worker's jobs: the project's version of that name, if any (no user scope)."""
+    return ModelVersion.objects.filter(project_id=project_id, name=name).first()

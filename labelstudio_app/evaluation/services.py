@@ -8,6 +8,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, QuerySet
 from django.utils.translation import gettext as _
 
+from labelstudio_app.accounts import roles as R
+from labelstudio_app.core.errors import Conflict
 from labelstudio_app.evaluation import modelfiles
 from labelstudio_app.evaluation.models import Candidate, ModelVersion
 from labelstudio_app.evaluation.params import params_hash, params_normalise
@@ -123,7 +125,7 @@ def model_version_create(*, project: Project, user, name: str, base_model: str, 
     if backend not in Backend.values:
         raise ValidationError({"backend": _("Unknown backend %(b)r; use one of %(all)s.")
                                % {"b": backend, "all": ", ".join(Backend.values)}})
-    if trust_remote_code and not (user is not None and user.is_staff):
+    if trust_remote_code and not R.is_admin(user):
         raise PermissionDenied(_("Only an admin may turn on trust_remote_code."))
     if parent is not None and parent.project_id != project.pk:
         raise ValidationError({"parent": _("The parent must be a model version of the same project.")})
@@ -179,7 +181,7 @@ def model_version_update(*, model_version: ModelVersion, user, name: str | None 
     if backend_options is not None:
         mv.backend_options = _options_clean(mv.backend, backend_options, mv.base_model)
     if trust_remote_code is not None and trust_remote_code != mv.trust_remote_code:
-        if not user.is_staff:
+        if not R.is_admin(user):
             raise PermissionDenied(_("Only an admin may change trust_remote_code."))
         mv.trust_remote_code = trust_remote_code
     if metadata is not None:
@@ -193,8 +195,8 @@ def model_version_delete(*, model_version: ModelVersion) -> None:
     try:
         model_version.delete()
     except ProtectedError:
-        raise ValidationError(_("%(name)s is used by a review round and cannot be deleted.")
-                              % {"name": model_version.name}) from None
+        raise Conflict(_("%(name)s is used by a review round and cannot be deleted.")
+                       % {"name": model_version.name}) from None
 
 
 def _item_ids(project: Project, items) -> tuple[list[int], dict]:

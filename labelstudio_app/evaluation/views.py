@@ -8,10 +8,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from labelstudio_app.core.errors import Conflict
 from labelstudio_app.core.http import HtmxHttpRequest, form_add_errors
 from labelstudio_app.evaluation import selectors, services
 from labelstudio_app.evaluation.forms import GenerationForm, ModelVersionForm
-from labelstudio_app.projects.selectors import project_roles
+from labelstudio_app.projects.selectors import project_get_for_manager, project_roles
 
 
 def _go(request, to: str, **kwargs) -> HttpResponse:
@@ -35,7 +36,7 @@ def _page(request, project, template, context):
 @login_required
 @require_GET
 def model_version_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     return _models_page(request, project, ModelVersionForm(project=project, user=request.user))
 
 
@@ -50,7 +51,7 @@ def _models_page(request, project, form, status=200, fragment=False):
 @login_required
 @require_POST
 def model_version_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     form = ModelVersionForm(request.POST, project=project, user=request.user)
     if form.is_valid():
         d = form.cleaned_data
@@ -73,7 +74,7 @@ def model_version_create(request: HtmxHttpRequest, project_id: int) -> HttpRespo
 @login_required
 @require_GET
 def model_version_detail(request: HtmxHttpRequest, project_id: int, model_version_id: int) -> HttpResponse:
-    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     mv = selectors.model_version_get_for_user(user=request.user, project=project, model_version_id=model_version_id)
     return _page(request, project, "evaluation/model_detail.html", {"mv": mv, "children": mv.children.all()})
 
@@ -81,12 +82,12 @@ def model_version_detail(request: HtmxHttpRequest, project_id: int, model_versio
 @login_required
 @require_POST
 def model_version_delete(request: HtmxHttpRequest, project_id: int, model_version_id: int) -> HttpResponse:
-    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     mv = selectors.model_version_get_for_user(user=request.user, project=project, model_version_id=model_version_id)
     try:
         services.model_version_delete(model_version=mv)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, str(exc))
         return _go(request, "model-version-detail", project_id=project.pk, model_version_id=mv.pk)
     messages.success(request, _("Deleted %(name)s.") % {"name": mv.name})
     return _go(request, "model-version-list", project_id=project.pk)
@@ -103,14 +104,14 @@ def _generation_page(request, project, form, status=200, fragment=False):
 @login_required
 @require_GET
 def generation_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     return _generation_page(request, project, GenerationForm(project=project))
 
 
 @login_required
 @require_POST
 def generation_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     form = GenerationForm(request.POST, project=project)
     if form.is_valid():
         try:
@@ -127,7 +128,7 @@ def generation_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse
 @login_required
 @require_GET
 def generation_detail(request: HtmxHttpRequest, project_id: int, job_id: int) -> HttpResponse:
-    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     job = selectors.generation_job_get_for_user(user=request.user, project=project, job_id=job_id)
     candidates = selectors.generation_job_candidates(job=job).order_by("item_id", "model_version_id",
                                                                         "sample_index")[:200]
@@ -140,7 +141,7 @@ def generation_detail(request: HtmxHttpRequest, project_id: int, job_id: int) ->
 @login_required
 @require_GET
 def item_candidates(request: HtmxHttpRequest, project_id: int, item_id: int) -> HttpResponse:
-    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     item = selectors.item_get_for_manager(user=request.user, project=project, item_id=item_id)
     candidates = selectors.candidate_list_for_item(user=request.user, item=item)
     return _page(request, project, "evaluation/candidates.html", {"item": item, "candidates": candidates})

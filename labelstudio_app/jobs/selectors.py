@@ -2,6 +2,7 @@
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from labelstudio_app.accounts import roles as R
 from labelstudio_app.accounts.models import Membership
 from labelstudio_app.jobs.models import Job
 
@@ -10,9 +11,9 @@ def job_list_for_user(*, user, project=None) -> QuerySet[Job]:
     jobs = Job.objects.select_related("project", "created_by")
     if project is not None:
         jobs = jobs.filter(project=project)
-    if user.is_staff:
+    if R.is_admin(user):
         return jobs
-    managed = Membership.objects.filter(user=user, role=Membership.Role.MANAGER).values("project_id")
+    managed = Membership.objects.filter(user=user, role__in=R.MANAGERS).values("project_id")
     return jobs.filter(Q(created_by=user) | Q(project_id__in=managed))
 
 

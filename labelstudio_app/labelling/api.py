@@ -1,5 +1,4 @@
 """REST API of the labelling domain: thin views over the same services and selectors as the pages."""
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -16,12 +15,12 @@ from labelstudio_app.labelling.serializers import (
     SchemaSerializer,
 )
 from labelstudio_app.projects.chat import item_conversation
-from labelstudio_app.projects.selectors import project_get_for_user
-
-
-def _invalid(exc: ValidationError) -> Response:
-    detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+from labelstudio_app.projects.selectors import (
+    project_get_for_annotator,
+    project_get_for_manager,
+    project_get_for_member,
+    project_get_for_reviewer,
+)
 
 
 def _item_out(item) -> dict | None:
@@ -36,19 +35,16 @@ class SchemaApi(APIView):
 
     @extend_schema(responses=SchemaSerializer)
     def get(self, request: Request, project_id: int) -> Response:
-        project = project_get_for_user(user=request.user, project_id=project_id)
+        project = project_get_for_member(user=request.user, project_id=project_id)
         return Response({"label_schema": project.label_schema, "instructions": project.instructions})
 
     @extend_schema(request=SchemaSerializer, responses=SchemaSerializer)
     def put(self, request: Request, project_id: int) -> Response:
-        project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+        project = project_get_for_manager(user=request.user, project_id=project_id)
         data = SchemaSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.project_schema_update(project=project, schema=request.data.get("label_schema"),
-                                           instructions=data.validated_data.get("instructions"))
-        except ValidationError as exc:
-            return Response({"label_schema": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+        services.project_schema_update(project=project, schema=request.data.get("label_schema"),
+                                       instructions=data.validated_data.get("instructions"))
         return Response({"label_schema": project.label_schema, "instructions": project.instructions})
 
 
@@ -57,7 +53,7 @@ class NextItemApi(APIView):
 
     @extend_schema(request=None, responses=NextItemSerializer)
     def post(self, request: Request, project_id: int) -> Response:
-        project = selectors.project_get_for_labelling(user=request.user, project_id=project_id)
+        project = project_get_for_annotator(user=request.user, project_id=project_id)
         item = services.item_next_for_annotator(project=project, user=request.user)
         return Response({"item": _item_out(item), "progress": selectors.label_progress(user=request.user,
                                                                                         project=project)})
@@ -72,12 +68,7 @@ class AnnotationSubmitApi(APIView):
         item = selectors.item_get_for_annotator(user=request.user, item_id=item_id)
         data = AnnotationInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            annotation = services.annotation_submit(item=item, user=request.user, **data.validated_data)
-        except ValidationError as exc:
-            return _invalid(exc)
-        except services.QueueConflict as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        annotation = services.annotation_submit(item=item, user=request.user, **data.validated_data)
         return Response(AnnotationSerializer(annotation).data, status=status.HTTP_201_CREATED)
 
 
@@ -94,7 +85,7 @@ class QaNextApi(APIView):
 
     @extend_schema(responses=QaNextSerializer)
     def get(self, request: Request, project_id: int) -> Response:
-        project = selectors.project_get_for_qa(user=request.user, project_id=project_id)
+        project = project_get_for_reviewer(user=request.user, project_id=project_id)
         annotation = selectors.annotation_next_for_qa(project=project)
         return Response({
             "annotation": AnnotationSerializer(annotation).data if annotation else None,
@@ -110,10 +101,7 @@ class QaDecisionApi(APIView):
         annotation = selectors.annotation_get_for_reviewer(user=request.user, annotation_id=annotation_id)
         data = QaDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            annotation = services.annotation_review(annotation=annotation, user=request.user, **data.validated_data)
-        except ValidationError as exc:
-            return _invalid(exc)
+        annotation = services.annotation_review(annotation=annotation, user=request.user, **data.validated_data)
         return Response(AnnotationSerializer(annotation).data)
 
 
@@ -122,5 +110,5 @@ class DashboardApi(APIView):
 
     @extend_schema(responses={200: dict})
     def get(self, request: Request, project_id: int) -> Response:
-        project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+        project = project_get_for_manager(user=request.user, project_id=project_id)
         return Response(selectors.dashboard_numbers(project=project))

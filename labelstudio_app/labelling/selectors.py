@@ -5,33 +5,16 @@ from django.core.cache import cache
 from django.db.models import Count, Q
 from django.http import Http404
 
-from labelstudio_app.accounts.models import Membership
+from labelstudio_app.accounts import roles as R
 from labelstudio_app.labelling import agreement
 from labelstudio_app.labelling.models import Annotation
 from labelstudio_app.projects.models import Item, Project
-from labelstudio_app.projects.selectors import project_get_for_user, project_list_for_user
-
-Role = Membership.Role
-LABEL_ROLES = (Role.ANNOTATOR, Role.MANAGER)
-QA_ROLES = (Role.REVIEWER, Role.MANAGER)
-MANAGE_ROLES = (Role.MANAGER,)
-
-
-def project_get_for_labelling(*, user, project_id: int) -> Project:
-    return project_get_for_user(user=user, project_id=project_id, roles=LABEL_ROLES)
-
-
-def project_get_for_qa(*, user, project_id: int) -> Project:
-    return project_get_for_user(user=user, project_id=project_id, roles=QA_ROLES)
-
-
-def project_get_for_manager(*, user, project_id: int) -> Project:
-    return project_get_for_user(user=user, project_id=project_id, roles=MANAGE_ROLES)
+from labelstudio_app.projects.selectors import project_list_for_user
 
 
 def item_get_for_annotator(*, user, item_id: int, project: Project | None = None) -> Item:
     """An item of a project where `user` may label; 404 otherwise."""
-    projects = project_list_for_user(user=user, roles=LABEL_ROLES)
+    projects = project_list_for_user(user=user, roles=R.ANNOTATORS)
     items = Item.objects.select_related("project").filter(project__in=projects)
     if project is not None:
         items = items.filter(project=project)
@@ -42,7 +25,7 @@ def item_get_for_annotator(*, user, item_id: int, project: Project | None = None
 
 
 def annotation_get_for_reviewer(*, user, annotation_id: int, project: Project | None = None) -> Annotation:
-    projects = project_list_for_user(user=user, roles=QA_ROLES)
+    projects = project_list_for_user(user=user, roles=R.REVIEWERS)
     qs = Annotation.objects.select_related("item__project", "annotator").filter(item__project__in=projects)
     if project is not None:
         qs = qs.filter(item__project=project)

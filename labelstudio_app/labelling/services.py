@@ -14,7 +14,9 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from labelstudio_app.core.errors import Conflict
 from labelstudio_app.labelling.models import Annotation, Assignment
 from labelstudio_app.labelling.schema import annotation_validate, schema_validate
 from labelstudio_app.projects.models import Item, Project
@@ -24,10 +26,6 @@ Status = Annotation.Status
 TIME_SPENT_MAX_MS = 3_600_000  # one hour: anything longer is a forgotten tab, not work
 TIME_SPENT_SLACK_MS = 2_000
 CLAIM_ATTEMPTS = 5
-
-
-class QueueConflict(Exception):
-    """The item cannot be claimed by this user now (taken by others, or rejected for this annotator)."""
 
 
 def _live(now) -> Q:
@@ -146,20 +144,20 @@ def _time_bounded(time_spent_ms, assignment: Assignment | None, now) -> int:
 def _ensure_claim(*, item: Item, project: Project, user, assignment: Assignment | None, now) -> None:
     """Needs the item's row lock. The user may submit if they hold a claim or the item still has room."""
     if assignment is not None and assignment.state == State.REJECTED:
-        raise QueueConflict("QA rejected your annotation of this item; it went to another annotator.")
+        raise Conflict(_("QA rejected your annotation of this item; it went to another annotator."))
     if assignment is not None and (assignment.state == State.SUBMITTED
                                    or (assignment.state == State.LEASED and assignment.leased_until > now)):
         return
     ok = (_claim_insert(item=item, project=project, user=user, now=now) if assignment is None
           else _claim_renew(assignment=assignment, item=item, project=project, now=now))
     if not ok:
-        raise QueueConflict("Your lease on this item ran out and it was given to other annotators.")
+        raise Conflict(_("Your lease on this item ran out and it was given to other annotators."))
 
 
 def annotation_submit(*, item: Item, user, values, time_spent_ms=0) -> Annotation:
     """Validates and stores the user's annotation (editing an earlier one), completes their lease, and moves
     the item on: `labelled` at its overlap, `done` with a final label when the annotators agree and no QA is
-    required. Raises ValidationError (naming the field) or QueueConflict; nothing is stored then."""
+    required. Raises ValidationError (naming the field) or Conflict; nothing is stored then."""
     project = item.project
     clean = annotation_validate(schema=project.label_schema, values=values)
     now = timezone.now()
@@ -263,7 +261,10 @@ def qa_items_enqueue(*, project: Project, items, user, reason: str) -> int:
 
 def project_schema_update(*, project: Project, schema, instructions: str | None = None) -> list[dict]:
     """Validates and stores a project's label schema (and instructions when given)."""
-    clean = schema_validate(schema)
+    try:
+        clean = schema_validate(schema)
+    except ValidationError as exc:
+        raise ValidationError({"label_schema": exc.messages}) from None
     fields = {"label_schema": clean}
     if instructions is not None:
         fields["instructions"] = instructions

@@ -9,22 +9,22 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from labelstudio_app.core.http import HtmxHttpRequest
+from labelstudio_app.core.errors import Conflict
+from labelstudio_app.core.http import HtmxHttpRequest, errors_split
 from labelstudio_app.labelling import selectors, services
 from labelstudio_app.labelling.forms import SchemaForm, annotation_values_from_post
 from labelstudio_app.labelling.widgets import schema_widgets, values_readable
 from labelstudio_app.projects.chat import item_conversation
-from labelstudio_app.projects.selectors import project_roles
-
-
-def _errors(exc: ValidationError) -> tuple[dict, list]:
-    if hasattr(exc, "error_dict"):
-        return {k: v[0] for k, v in exc.message_dict.items()}, []
-    return {}, exc.messages
+from labelstudio_app.projects.selectors import (
+    project_get_for_annotator,
+    project_get_for_manager,
+    project_get_for_reviewer,
+    project_roles,
+)
 
 
 def _card(request, project, *, item, values=None, errors=None, editing=None, notice="") -> dict:
-    field_errors, general = _errors(errors) if errors else ({}, [])
+    field_errors, general = errors_split(errors) if errors else ({}, [])
     return {
         "project": project, "item": item, "editing": editing, "notice": notice, "general_errors": general,
         "conversation": item_conversation(item) if item else [],
@@ -52,7 +52,7 @@ def _next_card(request, project, notice="") -> HttpResponse:
 @login_required
 @require_GET
 def label_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.project_get_for_labelling(user=request.user, project_id=project_id)
+    project = project_get_for_annotator(user=request.user, project_id=project_id)
     item = services.item_next_for_annotator(project=project, user=request.user)
     return _render_card(request, _card(request, project, item=item))
 
@@ -60,7 +60,7 @@ def label_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def label_submit(request: HtmxHttpRequest, project_id: int, item_id: int) -> HttpResponse:
-    project = selectors.project_get_for_labelling(user=request.user, project_id=project_id)
+    project = project_get_for_annotator(user=request.user, project_id=project_id)
     item = selectors.item_get_for_annotator(user=request.user, item_id=item_id, project=project)
     values = annotation_values_from_post(project.label_schema, request.POST)
     try:
@@ -69,7 +69,7 @@ def label_submit(request: HtmxHttpRequest, project_id: int, item_id: int) -> Htt
     except ValidationError as exc:
         editing = selectors.annotation_get_own(user=request.user, project=project, item_id=item.pk)
         return _render_card(request, _card(request, project, item=item, values=values, errors=exc, editing=editing))
-    except services.QueueConflict as exc:
+    except Conflict as exc:
         return _next_card(request, project, notice=str(exc))
     return _next_card(request, project)
 
@@ -77,7 +77,7 @@ def label_submit(request: HtmxHttpRequest, project_id: int, item_id: int) -> Htt
 @login_required
 @require_POST
 def label_skip(request: HtmxHttpRequest, project_id: int, item_id: int) -> HttpResponse:
-    project = selectors.project_get_for_labelling(user=request.user, project_id=project_id)
+    project = project_get_for_annotator(user=request.user, project_id=project_id)
     item = selectors.item_get_for_annotator(user=request.user, item_id=item_id, project=project)
     services.assignment_skip(item=item, user=request.user)
     return _next_card(request, project)
@@ -87,7 +87,7 @@ def label_skip(request: HtmxHttpRequest, project_id: int, item_id: int) -> HttpR
 @require_GET
 def label_previous(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     """`u`: the annotator's previous annotation, editable (before ?before=<annotation id> when given)."""
-    project = selectors.project_get_for_labelling(user=request.user, project_id=project_id)
+    project = project_get_for_annotator(user=request.user, project_id=project_id)
     before = request.GET.get("before")
     annotation = selectors.annotation_previous_for_annotator(
         user=request.user, project=project, before_id=int(before) if before and before.isdigit() else None)
@@ -100,7 +100,7 @@ def label_previous(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 # ---- QA ------------------------------------------------------------------------------------------------
 
 def _qa_card(request, project, annotation, *, values=None, errors=None, notice="") -> dict:
-    field_errors, general = _errors(errors) if errors else ({}, [])
+    field_errors, general = errors_split(errors) if errors else ({}, [])
     schema = project.label_schema
     others = []
     if annotation is not None:
@@ -123,7 +123,7 @@ def _qa_card(request, project, annotation, *, values=None, errors=None, notice="
 @login_required
 @require_GET
 def qa_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.project_get_for_qa(user=request.user, project_id=project_id)
+    project = project_get_for_reviewer(user=request.user, project_id=project_id)
     annotation = selectors.annotation_next_for_qa(project=project)
     template = "labelling/qa.html" + ("#card" if request.htmx else "")
     return render(request, template, _qa_card(request, project, annotation))
@@ -132,7 +132,7 @@ def qa_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def qa_decide(request: HtmxHttpRequest, project_id: int, annotation_id: int) -> HttpResponse:
-    project = selectors.project_get_for_qa(user=request.user, project_id=project_id)
+    project = project_get_for_reviewer(user=request.user, project_id=project_id)
     annotation = selectors.annotation_get_for_reviewer(user=request.user, annotation_id=annotation_id, project=project)
     action = request.POST.get("action", "")
     values = annotation_values_from_post(project.label_schema, request.POST) if action == "fix" else None
@@ -157,7 +157,7 @@ def qa_decide(request: HtmxHttpRequest, project_id: int, annotation_id: int) -> 
 @login_required
 @require_GET
 def dashboard_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     numbers = selectors.dashboard_numbers(project=project)
     return render(request, "labelling/dashboard.html", {
         "project": project, "n": numbers, "roles": project_roles(user=request.user, project_id=project.pk)})
@@ -166,7 +166,7 @@ def dashboard_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def schema_edit(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     schema = project.label_schema
     if request.method == "POST":
         form = SchemaForm(request.POST)

@@ -12,14 +12,15 @@ def _task_type_choices(question: dict, current) -> list[dict]:
     return choices
 
 
-def schema_widgets(schema: list[dict], values: dict | None = None, errors: dict | None = None) -> list[dict]:
+def schema_widgets(schema: list[dict], values: dict | None = None,
+                   errors: dict[str, list[str]] | None = None) -> list[dict]:
     values, errors = values or {}, errors or {}
     widgets = []
     for question in schema:
         name = question["name"]
         current = values.get(name)
         widget = {**question, "field": FIELD_PREFIX + name, "value": current if current is not None else "",
-                  "error": errors.get(name)}
+                  "error": " ".join(errors.get(name, []))}
         if "options" in question:
             chosen = set(current or []) if question["kind"] in LIST_KINDS else {current}
             widget["options"] = [{**o, "checked": o["value"] in chosen} for o in question["options"]]

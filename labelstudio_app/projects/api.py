@@ -1,11 +1,10 @@
 """REST API for projects, members, items, imports and exports: thin views over the same services and
 selectors as the pages."""
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,7 +19,6 @@ from labelstudio_app.projects.exporters import (
     export_chunks,
     export_filename,
 )
-from labelstudio_app.projects.selectors import MANAGERS, project_get_for_user
 from labelstudio_app.projects.serializers import (
     ExportSerializer,
     ImportPreviewSerializer,
@@ -32,11 +30,6 @@ from labelstudio_app.projects.serializers import (
     ProjectCountsSerializer,
     ProjectSerializer,
 )
-from labelstudio_app.projects.sft import TemplateError, compile_template
-
-
-def _raise(exc: DjangoValidationError):
-    raise ValidationError({"detail": exc.messages}) from None
 
 
 class ProjectListApi(generics.ListCreateAPIView):
@@ -48,8 +41,6 @@ class ProjectListApi(generics.ListCreateAPIView):
         return selectors.project_list_for_user(user=self.request.user)
 
     def perform_create(self, serializer):
-        if not self.request.user.is_staff:
-            raise PermissionDenied("Only staff create projects.")
         data = dict(serializer.validated_data)
         serializer.instance = services.project_create(user=self.request.user, **data)
 
@@ -60,8 +51,9 @@ class ProjectDetailApi(generics.RetrieveUpdateAPIView):
     serializer_class = ProjectSerializer
 
     def get_object(self):
-        roles = MANAGERS if self.request.method not in ("GET", "HEAD", "OPTIONS") else None
-        return project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"], roles=roles)
+        read = self.request.method in ("GET", "HEAD", "OPTIONS")
+        get = selectors.project_get_for_member if read else selectors.project_get_for_manager
+        return get(user=self.request.user, project_id=self.kwargs["project_id"])
 
     def perform_update(self, serializer):
         serializer.instance = services.project_update(project=serializer.instance, **serializer.validated_data)
@@ -70,36 +62,30 @@ class ProjectDetailApi(generics.RetrieveUpdateAPIView):
 class ProjectCountsApi(APIView):
     @extend_schema(responses=ProjectCountsSerializer)
     def get(self, request: Request, project_id: int) -> Response:
-        project = project_get_for_user(user=request.user, project_id=project_id)
+        project = selectors.project_get_for_member(user=request.user, project_id=project_id)
         return Response(ProjectCountsSerializer(selectors.project_counts(project=project)).data)
 
 
 class MemberListApi(APIView):
     @extend_schema(responses=MembershipSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
-        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
         return Response(MembershipSerializer(selectors.membership_list(project=project), many=True).data)
 
     @extend_schema(request=MemberAddSerializer, responses={201: MembershipSerializer})
     def post(self, request: Request, project_id: int) -> Response:
-        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
         s = MemberAddSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        try:
-            membership = services.member_add(project=project, **s.validated_data)
-        except DjangoValidationError as exc:
-            _raise(exc)
+        membership = services.member_add(project=project, **s.validated_data)
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
 class MemberDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, project_id: int, membership_id: int) -> Response:
-        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
-        try:
-            services.member_remove(membership=selectors.membership_get(project=project, membership_id=membership_id))
-        except DjangoValidationError as exc:
-            _raise(exc)
+        project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+        services.member_remove(membership=selectors.membership_get(project=project, membership_id=membership_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -138,14 +124,11 @@ class ImportCreateApi(APIView):
 
     @extend_schema(request={"multipart/form-data": ImportSerializer}, responses={202: JobSerializer})
     def post(self, request: Request, project_id: int) -> Response:
-        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
         s = ImportSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        try:
-            job = services.import_create(project=project, user=request.user, upload=s.validated_data["file"],
-                                         fmt=s.validated_data["format"], options=s.validated_data["options"])
-        except DjangoValidationError as exc:
-            _raise(exc)
+        job = services.import_create(project=project, user=request.user, upload=s.validated_data["file"],
+                                     fmt=s.validated_data["format"], options=s.validated_data["options"])
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -157,16 +140,13 @@ class ImportPreviewApi(APIView):
 
     @extend_schema(request={"multipart/form-data": ImportSerializer}, responses=ImportPreviewSerializer)
     def post(self, request: Request, project_id: int) -> Response:
-        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
         s = ImportSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        try:
-            options = services.import_options_clean(fmt=s.validated_data["format"], options=s.validated_data["options"])
-            saved = services.import_upload_save(project=project, upload=s.validated_data["file"])
-            path = services.import_upload_path(project=project, token=saved["token"])
-            preview = services.import_preview(path=path, fmt=s.validated_data["format"], options=options)
-        except DjangoValidationError as exc:
-            _raise(exc)
+        options = services.import_options_clean(fmt=s.validated_data["format"], options=s.validated_data["options"])
+        saved = services.import_upload_save(project=project, upload=s.validated_data["file"])
+        path = services.import_upload_path(project=project, token=saved["token"])
+        preview = services.import_preview(path=path, fmt=s.validated_data["format"], options=options)
         services.import_upload_delete(path=str(path))
         return Response(preview)
 
@@ -176,7 +156,7 @@ class ExportCreateApi(APIView):
 
     @extend_schema(request=ExportSerializer, responses={202: JobSerializer})
     def post(self, request: Request, project_id: int) -> Response:
-        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
         s = ExportSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         job = services.export_start(project=project, user=request.user, fmt=s.validated_data["format"],
@@ -191,16 +171,12 @@ class ExportStreamApi(APIView):
                                OpenApiParameter("scope", str, enum=list(SCOPES))],
                    responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)})
     def get(self, request: Request, project_id: int):
-        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+        project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
         g = request.query_params
         s = ExportSerializer(data={"format": g.get("fmt", "jsonl"), "scope": g.get("scope", "labelled")})
         s.is_valid(raise_exception=True)
         fmt, scope = s.validated_data["format"], s.validated_data["scope"]
-        if fmt in ("alpaca", "sharegpt", "openai"):
-            try:
-                compile_template(project.training_template)
-            except TemplateError as exc:
-                raise ValidationError({"detail": [str(exc)]}) from None
+        services.export_template_check(project=project, fmt=fmt)
         chunks = (c.encode("utf-8") for c in export_chunks(project=project, fmt=fmt, scope=scope))
         response = StreamingHttpResponse(chunks, content_type=content_type(fmt))
         response["Content-Disposition"] = f'attachment; filename="{export_filename(project=project, fmt=fmt)}"'

@@ -5,28 +5,26 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from labelstudio_app.accounts import roles as R
 from labelstudio_app.accounts.models import Membership
 from labelstudio_app.jobs.models import Job
 from labelstudio_app.jobs.selectors import job_list_for_user
 from labelstudio_app.projects.models import Item, Project
-
-Role = Membership.Role
-ALL_ROLES = frozenset(Role.values)
 
 
 def project_roles(*, user, project_id: int) -> frozenset[str]:
     """The roles `user` holds in the project; staff hold every role."""
     if not user.is_authenticated:
         return frozenset()
-    if user.is_staff:
-        return ALL_ROLES
+    if R.is_admin(user):
+        return R.ALL_ROLES
     return frozenset(Membership.objects.filter(user=user, project_id=project_id).values_list("role", flat=True))
 
 
 def project_list_for_user(*, user, roles: Iterable[str] | None = None) -> QuerySet[Project]:
     if not user.is_authenticated:
         return Project.objects.none()
-    if user.is_staff:
+    if R.is_admin(user):
         return Project.objects.all()
     memberships = Membership.objects.filter(user=user)
     if roles is not None:
@@ -36,17 +34,45 @@ def project_list_for_user(*, user, roles: Iterable[str] | None = None) -> QueryS
 
 def project_get_for_user(*, user, project_id: int, roles: Iterable[str] | None = None) -> Project:
     """The project if `user` holds one of `roles` in it (any role when None); 404 otherwise, so outsiders
-    cannot even learn that it exists."""
+    cannot even learn that it exists. Domains call the named `project_get_for_<role>` below."""
     try:
         return project_list_for_user(user=user, roles=roles).get(pk=project_id)
     except Project.DoesNotExist:
         raise Http404("No such project.") from None
 
 
+def project_get_for_member(*, project_id: int, user) -> Project:
+    """Any role in the project (or admin)."""
+    return project_get_for_user(user=user, project_id=project_id)
+
+
+def project_get_for_manager(*, project_id: int, user) -> Project:
+    return project_get_for_user(user=user, project_id=project_id, roles=R.MANAGERS)
+
+
+def project_get_for_annotator(*, project_id: int, user) -> Project:
+    """Annotators and managers: the people who label."""
+    return project_get_for_user(user=user, project_id=project_id, roles=R.ANNOTATORS)
+
+
+def project_get_for_reviewer(*, project_id: int, user) -> Project:
+    """Reviewers and managers: QA of annotations and the blind review."""
+    return project_get_for_user(user=user, project_id=project_id, roles=R.REVIEWERS)
+
+
+def project_get_for_item_reader(*, project_id: int, user) -> Project:
+    return project_get_for_user(user=user, project_id=project_id, roles=R.ITEM_READERS)
+
+
+def project_get_for_admin(*, project_id: int, user) -> Project:
+    """Admins (staff) only; 404 for everyone else, members included."""
+    if not R.is_admin(user):
+        raise Http404("No such project.")
+    return project_get_for_user(user=user, project_id=project_id)
+
+
 # ---- project pages ------------------------------------------------------------------------------------------
 
-MANAGERS = (Role.MANAGER,)
-ITEM_READERS = (Role.MANAGER, Role.REVIEWER)
 ITEM_SORTS = {"id": "id", "-id": "-id"}
 PAGE_SIZE = 50
 
@@ -86,7 +112,7 @@ def item_list_for_user(*, user, project_id: int, status: str = "", task_type: st
                        sort: str = "id", after: int | None = None, limit: int = PAGE_SIZE) -> ItemPage:
     """A keyset page of a project's items (WHERE id > after ORDER BY id LIMIT n): the same cost on page 1
     and page 20,000. Search is a case-insensitive substring match (CJK included)."""
-    project = project_get_for_user(user=user, project_id=project_id, roles=ITEM_READERS)
+    project = project_get_for_item_reader(user=user, project_id=project_id)
     items = Item.objects.filter(project=project).only("id", "external_id", "text", "task_type", "status",
                                                       "is_gold", "project_id")
     if status:
@@ -105,7 +131,7 @@ def item_list_for_user(*, user, project_id: int, status: str = "", task_type: st
 
 
 def item_get_for_user(*, user, project_id: int, item_id: int) -> Item:
-    project = project_get_for_user(user=user, project_id=project_id, roles=ITEM_READERS)
+    project = project_get_for_item_reader(user=user, project_id=project_id)
     try:
         return Item.objects.select_related("project").get(project=project, pk=item_id)
     except Item.DoesNotExist:
@@ -117,8 +143,19 @@ def project_jobs_for_user(*, user, project: Project, kind: str, limit: int = 20)
 
 
 def export_job_get_for_user(*, user, project_id: int, job_id: int) -> Job:
-    project = project_get_for_user(user=user, project_id=project_id, roles=MANAGERS)
+    project = project_get_for_manager(user=user, project_id=project_id)
     job = job_list_for_user(user=user, project=project).filter(kind="export", pk=job_id).first()
     if job is None:
         raise Http404("No such export.")
     return job
+
+
+# ---- for the worker's jobs (no user scope: the job row already carries who asked) ---------------------------
+
+def project_get_for_job(*, project_id: int) -> Project:
+    return Project.objects.get(pk=project_id)
+
+
+def item_count_for_job(*, job_id: int) -> int:
+    """Items an import job has stored (an earlier attempt that committed leaves them)."""
+    return Item.objects.filter(source_job_id=job_id).count()

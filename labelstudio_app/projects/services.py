@@ -9,12 +9,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from labelstudio_app.accounts import roles as R
 from labelstudio_app.accounts.models import Membership
 from labelstudio_app.jobs.models import Job
 from labelstudio_app.jobs.services import job_create
@@ -29,6 +30,7 @@ from labelstudio_app.projects.importers import (
     parse_path,
 )
 from labelstudio_app.projects.models import Item, Project
+from labelstudio_app.projects.sft import SFT_FORMATS, TemplateError, compile_template
 
 PREVIEW_BYTES = 2 << 20
 PREVIEW_ROWS = 20
@@ -41,7 +43,9 @@ PROJECT_FIELDS = ("name", "description", "instructions", "label_schema", "overla
 
 @transaction.atomic
 def project_create(*, user, name: str, **fields) -> Project:
-    """A new project; its creator becomes its manager."""
+    """A new project (admins only); its creator becomes its manager."""
+    if not R.is_admin(user):
+        raise PermissionDenied(_("Only staff create projects."))
     unknown = set(fields) - set(PROJECT_FIELDS)
     if unknown:
         raise ValueError(f"unknown project fields: {', '.join(sorted(unknown))}")
@@ -213,6 +217,16 @@ def export_start(*, project: Project, user, fmt: str, scope: str = "labelled") -
         raise ValidationError(_("Unknown scope %(scope)s; choose one of %(scopes)s.")
                               % {"scope": scope, "scopes": ", ".join(SCOPES)})
     return job_create(kind="export", user=user, project=project, params={"format": fmt, "scope": scope})
+
+
+def export_template_check(*, project: Project, fmt: str) -> None:
+    """Refuses an SFT export (alpaca, sharegpt, openai) while the project's training template does not compile."""
+    if fmt not in SFT_FORMATS:
+        return
+    try:
+        compile_template(project.training_template)
+    except TemplateError as exc:
+        raise ValidationError({"training_template": [str(exc)]}) from None
 
 
 def export_file_path(*, job: Job) -> Path | None:

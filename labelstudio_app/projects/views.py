@@ -24,7 +24,7 @@ from labelstudio_app.projects.forms import (
     ProjectForm,
 )
 from labelstudio_app.projects.models import Item
-from labelstudio_app.projects.selectors import MANAGERS, project_get_for_user, project_roles
+from labelstudio_app.projects.selectors import project_roles
 
 
 def _ctx(request, project, **extra) -> dict:
@@ -34,7 +34,7 @@ def _ctx(request, project, **extra) -> dict:
 @login_required
 @require_GET
 def project_detail(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = project_get_for_user(user=request.user, project_id=project_id)
+    project = selectors.project_get_for_member(user=request.user, project_id=project_id)
     counts = selectors.project_counts(project=project)
     return render(request, "projects/detail.html", _ctx(request, project, counts=counts))
 
@@ -53,7 +53,7 @@ def project_create(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_settings(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
     form = ProjectForm(request.POST or None, instance=project)
     if request.method == "POST" and form.is_valid():
         services.project_update(project=project, **form.changes())
@@ -65,7 +65,7 @@ def project_settings(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_members(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -82,7 +82,7 @@ def project_members(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def project_member_remove(request: HtmxHttpRequest, project_id: int, membership_id: int) -> HttpResponse:
-    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
     error = ""
     try:
         services.member_remove(membership=selectors.membership_get(project=project, membership_id=membership_id))
@@ -134,7 +134,7 @@ def _import_ctx(request, project, **extra):
 @login_required
 @require_GET
 def import_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
     return render(request, "projects/import.html", _import_ctx(request, project, form=ImportForm()))
 
 
@@ -142,7 +142,7 @@ def import_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 @require_POST
 def import_preview(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     """Saves the upload and shows the first rows and counts; the "Import" button then starts the job."""
-    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
     form = ImportForm(request.POST, request.FILES)
     preview = saved = None
     if form.is_valid():
@@ -163,7 +163,7 @@ def import_preview(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def import_start(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
     form = ImportStartForm(request.POST)
     if not form.is_valid():
         return HttpResponse(_("Upload the file again."), status=400)
@@ -185,14 +185,14 @@ def _export_ctx(request, project, **extra):
 @login_required
 @require_GET
 def export_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
     return render(request, "projects/export.html", _export_ctx(request, project, form=ExportForm()))
 
 
 @login_required
 @require_POST
 def export_start(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
     form = ExportForm(request.POST)
     if form.is_valid():
         job = services.export_start(project=project, user=request.user, fmt=form.cleaned_data["format"],

@@ -2,11 +2,11 @@
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from labelstudio_app.projects.selectors import project_get_for_manager, project_get_for_reviewer
 from labelstudio_app.review import exports, reports, selectors, services
 from labelstudio_app.review.models import ComparisonRound
 from labelstudio_app.review.serializers import (
@@ -25,23 +25,20 @@ class RoundListApi(generics.ListCreateAPIView):
     serializer_class = RoundSerializer
 
     def get_queryset(self):
-        project = selectors.project_for_manager(user=self.request.user, project_id=self.kwargs["project_id"])
+        project = project_get_for_manager(user=self.request.user, project_id=self.kwargs["project_id"])
         return selectors.round_list_for_project(project=project)
 
     @extend_schema(request=RoundCreateSerializer, responses={201: RoundSerializer})
     def post(self, request: Request, project_id: int) -> Response:
-        project = selectors.project_for_manager(user=request.user, project_id=project_id)
+        project = project_get_for_manager(user=request.user, project_id=project_id)
         s = RoundCreateSerializer(data=request.data, project=project)
         s.is_valid(raise_exception=True)
         d = s.validated_data
-        try:
-            items = selectors.items_select(project=project, task_type=d["task_type"], status=d["status"],
-                                           ids=d["item_ids"], sample=d["sample"])
-            rnd = services.round_create(project=project, user=request.user, name=d["name"], model_a=d["model_a"],
-                                        model_b=d.get("model_b"), items=items, overlap=d["overlap"],
-                                        params=d["params"], generate=d["generate"], n_gold=d["n_gold"])
-        except ValueError as exc:
-            raise ValidationError({"detail": str(exc)}) from None
+        items = selectors.items_select(project=project, task_type=d["task_type"], status=d["status"],
+                                       ids=d["item_ids"], sample=d["sample"])
+        rnd = services.round_create(project=project, user=request.user, name=d["name"], model_a=d["model_a"],
+                                    model_b=d.get("model_b"), items=items, overlap=d["overlap"],
+                                    params=d["params"], generate=d["generate"], n_gold=d["n_gold"])
         rnd = selectors.round_get(user=request.user, project_id=project.pk, round_id=rnd.pk)
         return Response(RoundSerializer(rnd).data, status=status.HTTP_201_CREATED)
 
@@ -64,7 +61,7 @@ class RoundStatsApi(APIView):
 class ProjectReviewStatsApi(APIView):
     @extend_schema(responses={200: OpenApiResponse(description="Ratings, win matrix, bias and agreement across rounds.")})
     def get(self, request: Request, project_id: int) -> Response:
-        project = selectors.project_for_manager(user=request.user, project_id=project_id)
+        project = project_get_for_manager(user=request.user, project_id=project_id)
         return Response(reports.project_statistics(project=project))
 
 
@@ -85,10 +82,7 @@ class ComparisonFlagApi(APIView):
         s = FlagSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         comparison = selectors.comparison_get_in_round(round=rnd, comparison_id=s.validated_data["comparison"])
-        try:
-            outcome = services.candidate_exclude(comparison=comparison, side=s.validated_data["side"])
-        except services.ReviewError as exc:
-            raise ValidationError({"side": str(exc)}) from None
+        outcome = services.candidate_exclude(comparison=comparison, side=s.validated_data["side"])
         return Response({"outcome": outcome})
 
 
@@ -97,7 +91,7 @@ class ReviewNextApi(APIView):
 
     @extend_schema(responses={200: CardSerializer, 204: None})
     def get(self, request: Request, project_id: int) -> Response:
-        project = selectors.project_for_reviewer(user=request.user, project_id=project_id)
+        project = project_get_for_reviewer(user=request.user, project_id=project_id)
         comparison = services.comparison_claim_next(project=project, user=request.user)
         if comparison is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -107,16 +101,13 @@ class ReviewNextApi(APIView):
 class ReviewSubmitApi(APIView):
     @extend_schema(request=JudgmentInputSerializer, responses={201: JudgmentReceiptSerializer})
     def post(self, request: Request, project_id: int, public_id: str) -> Response:
-        project = selectors.project_for_reviewer(user=request.user, project_id=project_id)
+        project = project_get_for_reviewer(user=request.user, project_id=project_id)
         comparison = selectors.comparison_get_for_reviewer(project=project, public_id=public_id)
         s = JudgmentInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
         scores = {k: v for k, v in d.items() if k.startswith(("left_", "right_"))}
-        try:
-            services.judgment_submit(comparison=comparison, user=request.user, scores=scores,
-                                     preference=d["preference"], comment=d["comment"])
-        except services.ReviewError as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        services.judgment_submit(comparison=comparison, user=request.user, scores=scores,
+                                 preference=d["preference"], comment=d["comment"])
         receipt = {"public_id": comparison.public_id, "preference": d["preference"], "stored": True}
         return Response(JudgmentReceiptSerializer(receipt).data, status=status.HTTP_201_CREATED)

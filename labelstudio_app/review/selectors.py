@@ -7,28 +7,17 @@ import random
 from dataclasses import dataclass
 
 import numpy as np
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Length
 from django.http import Http404
+from django.utils.translation import gettext as _
 
-from labelstudio_app.accounts.models import Membership
 from labelstudio_app.evaluation.models import ModelVersion
 from labelstudio_app.projects.chat import anonymise_context
 from labelstudio_app.projects.models import Item, Project
-from labelstudio_app.projects.selectors import project_get_for_user
+from labelstudio_app.projects.selectors import project_get_for_manager
 from labelstudio_app.review.models import Comparison, ComparisonRound, Judgment
-
-Role = Membership.Role
-MANAGER_ROLES = (Role.MANAGER,)
-REVIEWER_ROLES = (Role.REVIEWER, Role.MANAGER)
-
-def project_for_reviewer(*, user, project_id: int) -> Project:
-    return project_get_for_user(user=user, project_id=project_id, roles=REVIEWER_ROLES)
-
-
-def project_for_manager(*, user, project_id: int) -> Project:
-    return project_get_for_user(user=user, project_id=project_id, roles=MANAGER_ROLES)
-
 
 # ---- rounds (managers) -----------------------------------------------------------------------------------
 
@@ -40,7 +29,7 @@ def round_list_for_project(*, project: Project) -> QuerySet[ComparisonRound]:
 
 
 def round_get(*, user, project_id: int, round_id: int) -> ComparisonRound:
-    project = project_for_manager(user=user, project_id=project_id)
+    project = project_get_for_manager(user=user, project_id=project_id)
     try:
         return round_list_for_project(project=project).get(pk=round_id)
     except ComparisonRound.DoesNotExist:
@@ -75,7 +64,7 @@ def items_select(*, project: Project, task_type: str = "", status: str = "", ids
         pks = set(qs.filter(pk__in=numeric).values_list("pk", flat=True))
         unknown = [i for i in wanted if i not in found and not (i.isdigit() and int(i) in pks)]
         if unknown:
-            raise ValueError("items: not in this project: " + ", ".join(unknown[:20]))
+            raise ValidationError({"items": _("not in this project: %(ids)s") % {"ids": ", ".join(unknown[:20])}})
         result = sorted(pks | {found[i] for i in wanted if i in found})
     else:
         if task_type:

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from labelstudio_app.core.errors import Conflict
 from labelstudio_app.evaluation.models import Candidate, ModelVersion
 from labelstudio_app.evaluation.params import params_hash
 from labelstudio_app.projects.models import Item
@@ -23,16 +24,12 @@ SCORE_FIELDS = tuple(f"{side}_{d}" for side in ("left", "right") for d in DIMENS
 PREFERENCES = ("left", "right", "tie", "both_bad")
 
 
-class ReviewError(ValueError):
-    """A request the review rules refuse; the message is shown to the user."""
-
-
 def _params_hash(params: dict) -> str:
-    """H2's hash of the sampling params, the one generation jobs write on their candidates."""
+    """The hash of the sampling params, the one generation jobs write on their candidates."""
     try:
         return params_hash(params)
     except ValidationError as exc:
-        raise ReviewError("params: " + "; ".join(exc.messages)) from None
+        raise ValidationError({"params": exc.messages}) from None
 
 
 # ---- rounds ----------------------------------------------------------------------------------------------
@@ -44,21 +41,21 @@ def round_create(*, project, user, name: str, model_a: ModelVersion, model_b: Mo
     or, with generate=True, after a generation job has written the missing ones (status `generating`)."""
     item_ids = sorted({getattr(i, "pk", i) for i in items})
     if not name.strip():
-        raise ReviewError(_("name: a round needs a name."))
+        raise ValidationError({"name": _("a round needs a name.")})
     if not item_ids:
-        raise ReviewError(_("items: the selection is empty."))
+        raise ValidationError({"items": _("the selection is empty.")})
     for label, mv in (("model_a", model_a), ("model_b", model_b)):
         if mv is not None and mv.project_id != project.pk:
-            raise ReviewError(_("%(field)s: model version %(name)s is not in this project.") % {"field": label, "name": mv.name})
+            raise ValidationError({label: _("model version %(name)s is not in this project.") % {"name": mv.name}})
     if model_b is not None and model_b.pk == model_a.pk:
-        raise ReviewError(_("model_b: compare two different model versions (or leave B empty for the reference answer)."))
+        raise ValidationError({"model_b": _("compare two different model versions (or leave B empty for the reference answer).")})
     if not 1 <= int(overlap) <= 20:
-        raise ReviewError(_("overlap: between 1 and 20 judgments per comparison."))
+        raise ValidationError({"overlap": _("between 1 and 20 judgments per comparison.")})
     foreign = set(item_ids) - set(Item.objects.filter(project=project, pk__in=item_ids).values_list("pk", flat=True))
     if foreign:
-        raise ReviewError(_("items: not in this project: %(ids)s") % {"ids": ", ".join(map(str, sorted(foreign)[:20]))})
+        raise ValidationError({"items": _("not in this project: %(ids)s") % {"ids": ", ".join(map(str, sorted(foreign)[:20]))}})
     if n_gold < 0 or n_gold > 1000:
-        raise ReviewError(_("n_gold: between 0 and 1000."))
+        raise ValidationError({"n_gold": _("between 0 and 1000.")})
     if generate and params is None:
         params = {}
     with transaction.atomic():
@@ -68,15 +65,12 @@ def round_create(*, project, user, name: str, model_a: ModelVersion, model_b: Mo
             n_gold=n_gold, status=Status.GENERATING if generate else Status.OPEN,
         )
         if generate:
-            from labelstudio_app.evaluation.services import generation_job_create  # H2's contract
+            from labelstudio_app.evaluation.services import generation_job_create
 
             versions = [model_a] + ([model_b] if model_b is not None else [])
-            try:
-                job = generation_job_create(project=project, user=user, model_versions=versions, items=item_ids,
-                                            n_samples=1, params=params,
-                                            then={"name": "review.round_open", "kwargs": {"round_id": rnd.pk}})
-            except ValidationError as exc:
-                raise ReviewError("; ".join(exc.messages)) from None
+            job = generation_job_create(project=project, user=user, model_versions=versions, items=item_ids,
+                                        n_samples=1, params=params,
+                                        then={"name": "review.round_open", "kwargs": {"round_id": rnd.pk}})
             ComparisonRound.objects.filter(pk=rnd.pk).update(generation_job=job)
             rnd.generation_job = job
         else:
@@ -184,9 +178,9 @@ def _gold_build(*, rnd, cands_a: dict, rng: random.Random) -> int:
 def round_status_set(*, round: ComparisonRound, status: str) -> ComparisonRound:
     """Opens or closes a round. A generating round opens by itself when its generation is done."""
     if status not in (Status.OPEN, Status.CLOSED):
-        raise ReviewError(_("status: open or closed."))
+        raise ValidationError({"status": _("open or closed.")})
     if round.status == Status.GENERATING and status == Status.OPEN:
-        raise ReviewError(_("status: the round opens by itself when its generation job is done."))
+        raise ValidationError({"status": _("the round opens by itself when its generation job is done.")})
     ComparisonRound.objects.filter(pk=round.pk).update(status=status)
     round.status = status
     return round
@@ -200,10 +194,10 @@ def candidate_exclude(*, comparison: Comparison, side: str) -> str:
     nobody judged it yet; otherwise it is withdrawn (its judgments stay stored, out of the statistics).
     Returns 'replaced', 'withdrawn' or 'mixed'."""
     if side not in ("a", "b"):
-        raise ReviewError(_("side: 'a' or 'b'."))
+        raise ValidationError({"side": _("'a' or 'b'.")})
     candidate_id = comparison.candidate_a_id if side == "a" else comparison.candidate_b_id
     if candidate_id is None:
-        raise ReviewError(_("side: side B is the item's reference answer, not a model's candidate."))
+        raise ValidationError({"side": _("side B is the item's reference answer, not a model's candidate.")})
     outcomes = set()
     with transaction.atomic():
         cand = Candidate.objects.select_for_update().get(pk=candidate_id)
@@ -362,29 +356,29 @@ def judgment_submit(*, comparison: Comparison, user, scores: dict, preference: s
     or their lease lapsed and the free places went to other reviewers' live leases."""
     missing = [f for f in SCORE_FIELDS if f not in scores]
     if missing:
-        raise ReviewError(_("scores: missing %(fields)s") % {"fields": ", ".join(missing)})
+        raise ValidationError({"scores": _("missing %(fields)s") % {"fields": ", ".join(missing)}})
     bad = [f for f in SCORE_FIELDS if not (isinstance(scores[f], int) and 1 <= scores[f] <= 5)]
     if bad:
-        raise ReviewError(_("scores: %(fields)s must be whole numbers from 1 to 5") % {"fields": ", ".join(bad)})
+        raise ValidationError({"scores": _("%(fields)s must be whole numbers from 1 to 5") % {"fields": ", ".join(bad)}})
     if preference not in PREFERENCES:
-        raise ReviewError(_("preference: one of left, right, tie, both_bad."))
+        raise ValidationError({"preference": _("one of left, right, tie, both_bad.")})
     now = timezone.now()
     with transaction.atomic():
         comp = (Comparison.objects.select_for_update(of=("self",)).select_related("round")
                 .annotate(judged=Exists(Judgment.objects.filter(comparison=OuterRef("pk"), reviewer=user)))
                 .get(pk=comparison.pk))
         if comp.withdrawn or comp.round.status != Status.OPEN:
-            raise ReviewError(_("This comparison is no longer open for review."))
+            raise Conflict(_("This comparison is no longer open for review."))
         if comp.judged:
-            raise ReviewError(_("You have already judged this comparison."))
+            raise Conflict(_("You have already judged this comparison."))
         if comp.judgments_count >= comp.round.overlap:
-            raise ReviewError(_("This comparison already has all the judgments it needs."))
+            raise Conflict(_("This comparison already has all the judgments it needs."))
         claim = ComparisonClaim.objects.filter(comparison=comp, reviewer=user).first()
         live = claim is not None and claim.state == ComparisonClaim.State.OPEN and claim.expires_at > now
         if not live and comp.judgments_count + (
                 ComparisonClaim.objects.filter(comparison=comp, state=ComparisonClaim.State.OPEN, expires_at__gt=now)
                 .exclude(reviewer=user).count()) >= comp.round.overlap:
-            raise ReviewError(_("Your lease on this comparison ran out and it was given to another reviewer."))
+            raise Conflict(_("Your lease on this comparison ran out and it was given to another reviewer."))
         a, b = ("left", "right") if comp.left_is_a else ("right", "left")
         pref = {"tie": "tie", "both_bad": "both_bad", a: "a", b: "b"}[preference]
         spent = int((now - claim.created_at).total_seconds() * 1000) if claim else 0

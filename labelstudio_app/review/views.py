@@ -1,14 +1,16 @@
 """htmx pages of the blind review (reviewers) and of rounds and statistics (managers). Thin."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from labelstudio_app.core.http import HtmxHttpRequest
-from labelstudio_app.projects.selectors import project_roles
+from labelstudio_app.core.errors import Conflict
+from labelstudio_app.core.http import HtmxHttpRequest, form_add_errors
+from labelstudio_app.projects.selectors import project_get_for_manager, project_get_for_reviewer, project_roles
 from labelstudio_app.review import charts, exports, reports, selectors, services
 from labelstudio_app.review.forms import DIMENSION_LABELS, JudgmentForm, RoundForm
 from labelstudio_app.review.models import ComparisonRound
@@ -40,7 +42,7 @@ def _render_review(request, context, status=200) -> HttpResponse:
 @login_required
 @require_GET
 def review_next(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.project_for_reviewer(user=request.user, project_id=project_id)
+    project = project_get_for_reviewer(user=request.user, project_id=project_id)
     comparison = services.comparison_claim_next(project=project, user=request.user)
     return _render_review(request, _review_context(request, project, comparison))
 
@@ -48,7 +50,7 @@ def review_next(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def review_submit(request: HtmxHttpRequest, project_id: int, public_id: str) -> HttpResponse:
-    project = selectors.project_for_reviewer(user=request.user, project_id=project_id)
+    project = project_get_for_reviewer(user=request.user, project_id=project_id)
     comparison = selectors.comparison_get_for_reviewer(project=project, public_id=public_id)
     form = JudgmentForm(request.POST)
     if not form.is_valid():
@@ -57,8 +59,8 @@ def review_submit(request: HtmxHttpRequest, project_id: int, public_id: str) -> 
     try:
         services.judgment_submit(comparison=comparison, user=request.user, scores=form.scores(),
                                  preference=form.cleaned_data["preference"], comment=form.cleaned_data["comment"])
-    except services.ReviewError as exc:
-        notice = str(exc)
+    except (ValidationError, Conflict) as exc:
+        notice = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
     if not request.htmx:
         if notice:
             messages.error(request, notice)
@@ -70,7 +72,7 @@ def review_submit(request: HtmxHttpRequest, project_id: int, public_id: str) -> 
 @login_required
 @require_POST
 def review_skip(request: HtmxHttpRequest, project_id: int, public_id: str) -> HttpResponse:
-    project = selectors.project_for_reviewer(user=request.user, project_id=project_id)
+    project = project_get_for_reviewer(user=request.user, project_id=project_id)
     comparison = selectors.comparison_get_for_reviewer(project=project, public_id=public_id)
     services.comparison_skip(comparison=comparison, user=request.user)
     if not request.htmx:
@@ -95,14 +97,14 @@ def _rounds_page(request, project, form, status=200) -> HttpResponse:
 @login_required
 @require_GET
 def round_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.project_for_manager(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     return _rounds_page(request, project, _round_form(project))
 
 
 @login_required
 @require_POST
 def round_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.project_for_manager(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     form = _round_form(project, request.POST)
     if form.is_valid():
         d = form.cleaned_data
@@ -112,8 +114,8 @@ def round_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
             rnd = services.round_create(
                 project=project, user=request.user, name=d["name"], model_a=d["model_a"], model_b=d["model_b"],
                 items=items, overlap=d["overlap"], params=d["params"], generate=d["generate"], n_gold=d["n_gold"] or 0)
-        except ValueError as exc:  # ReviewError, or a bad id list
-            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            form_add_errors(form, exc)
         else:
             return redirect("round-detail", project_id=project.pk, round_id=rnd.pk)
     return _rounds_page(request, project, form, status=400)
@@ -160,8 +162,8 @@ def round_status(request: HtmxHttpRequest, project_id: int, round_id: int) -> Ht
     rnd = selectors.round_get(user=request.user, project_id=project_id, round_id=round_id)
     try:
         services.round_status_set(round=rnd, status=request.POST.get("status", ""))
-    except services.ReviewError as exc:
-        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     return redirect("round-detail", project_id=rnd.project_id, round_id=rnd.pk)
 
 
@@ -172,8 +174,8 @@ def comparison_flag(request: HtmxHttpRequest, project_id: int, round_id: int, co
     comparison = selectors.comparison_get_in_round(round=rnd, comparison_id=comparison_id)
     try:
         outcome = services.candidate_exclude(comparison=comparison, side=request.POST.get("side", ""))
-    except services.ReviewError as exc:
-        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, {"replaced": _("Flagged; the comparison now shows another sample."),
                                    "withdrawn": _("Flagged; the comparison was withdrawn from review."),
@@ -194,7 +196,7 @@ def round_export(request: HtmxHttpRequest, project_id: int, round_id: int) -> St
 @login_required
 @require_http_methods(["GET"])
 def review_stats(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.project_for_manager(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     st = reports.project_statistics(project=project)
     rating_rows = [{"label": r["label"], "value": r["rating"], "low": r["low"], "high": r["high"], "n": r["battles"]}
                    for r in st["ratings"]]

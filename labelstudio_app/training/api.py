@@ -1,5 +1,4 @@
 """REST API for snapshots and training runs: thin, the same services and selectors as the pages."""
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiTypes, extend_schema
@@ -11,6 +10,7 @@ from rest_framework.views import APIView
 
 from labelstudio_app.evaluation.models import ModelVersion
 from labelstudio_app.jobs.services import job_cancel
+from labelstudio_app.projects.selectors import project_get_for_admin, project_get_for_manager
 from labelstudio_app.training import selectors, services
 from labelstudio_app.training.hyperparams import DEFAULTS, HYPERPARAM_FIELDS
 from labelstudio_app.training.serializers import (
@@ -21,10 +21,6 @@ from labelstudio_app.training.serializers import (
 )
 
 
-def _drf_error(exc: ValidationError) -> serializers.ValidationError:
-    return serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
-
-
 class SnapshotListApi(generics.ListAPIView):
     serializer_class = SnapshotSerializer
 
@@ -33,16 +29,13 @@ class SnapshotListApi(generics.ListAPIView):
 
     @extend_schema(request=SnapshotCreateSerializer, responses={201: SnapshotSerializer})
     def post(self, request: Request, project_id: int) -> Response:
-        project = selectors.training_project_get(user=request.user, project_id=project_id)
+        project = project_get_for_manager(user=request.user, project_id=project_id)
         data = SnapshotCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tok_id = data.validated_data.get("tokenizer_version")
         tok = get_object_or_404(ModelVersion, project=project, pk=tok_id) if tok_id else None
-        try:
-            snapshot = services.snapshot_create(project=project, user=request.user, name=data.validated_data["name"],
-                                                recipe=data.validated_data.get("recipe"), tokenizer_version=tok)
-        except ValidationError as exc:
-            raise _drf_error(exc) from None
+        snapshot = services.snapshot_create(project=project, user=request.user, name=data.validated_data["name"],
+                                            recipe=data.validated_data.get("recipe"), tokenizer_version=tok)
         return Response(SnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)
 
 
@@ -83,9 +76,7 @@ class TrainingRunListApi(generics.ListAPIView):
     @extend_schema(request=TrainingRunCreateSerializer, responses={201: TrainingRunSerializer})
     def post(self, request: Request, project_id: int) -> Response:
         """Admins only: queue a LoRA fine-tune."""
-        project = selectors.training_project_get(user=request.user, project_id=project_id)
-        if not request.user.is_staff:
-            raise NotFound()
+        project = project_get_for_admin(user=request.user, project_id=project_id)
         data = TrainingRunCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         base = ModelVersion.objects.filter(project=project, pk=data.validated_data["base_version"]).first()
@@ -93,14 +84,9 @@ class TrainingRunListApi(generics.ListAPIView):
         if base is None or snapshot is None:
             raise serializers.ValidationError({("base_version" if base is None else "snapshot"):
                                                ["No such object in this project."]})
-        try:
-            run = services.training_run_create(project=project, user=request.user, base_version=base,
-                                               snapshot=snapshot, hyperparams=data.validated_data.get("hyperparams"),
-                                               save_merged=data.validated_data["save_merged"])
-        except ValidationError as exc:
-            raise _drf_error(exc) from None
-        except PermissionDenied:
-            raise NotFound() from None
+        run = services.training_run_create(project=project, user=request.user, base_version=base,
+                                           snapshot=snapshot, hyperparams=data.validated_data.get("hyperparams"),
+                                           save_merged=data.validated_data["save_merged"])
         return Response(TrainingRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
@@ -114,9 +100,8 @@ class TrainingRunDetailApi(generics.RetrieveAPIView):
 class TrainingRunCancelApi(APIView):
     @extend_schema(request=None, responses={202: TrainingRunSerializer})
     def post(self, request: Request, project_id: int, run_id: int) -> Response:
+        project_get_for_admin(user=request.user, project_id=project_id)
         run = selectors.training_run_get(user=request.user, project_id=project_id, run_id=run_id)
-        if not request.user.is_staff:
-            raise NotFound()
         job_cancel(job=run.job)
         run.job.refresh_from_db()
         return Response(TrainingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -3,6 +3,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from labelstudio_app.core.http import form_add_errors
 from labelstudio_app.projects.sft import SFT_FORMATS
 from labelstudio_app.training.hyperparams import DEFAULTS, HYPERPARAM_FIELDS
 from labelstudio_app.training.services import training_hyperparams_clean
@@ -22,12 +23,6 @@ def _pairs(text: str, field: str) -> dict:
             k, v = part.split("=", 1)
             out[k.strip()] = v.strip()
     return out
-
-
-def _add_errors(form: forms.Form, exc: ValidationError, mapping: dict | None = None) -> None:
-    for field, messages in exc.message_dict.items():
-        target = (mapping or {}).get(field.split(".")[0], field.split(".")[0])
-        form.add_error(target if target in form.fields else None, [f"{field}: {m}" for m in messages])
 
 
 class SnapshotForm(forms.Form):
@@ -73,7 +68,8 @@ class SnapshotForm(forms.Form):
             }
             data["recipe"] = recipe_clean(recipe)
         except ValidationError as exc:
-            _add_errors(self, exc, {"heldout": "heldout_fraction", "sources": "upsample"})
+            form_add_errors(self, exc, fields={"heldout": "heldout_fraction", "sources": "upsample",
+                                               **{name: name for name in self.fields}})
         return data
 
 
@@ -106,6 +102,5 @@ class TrainingForm(forms.Form):
         try:
             data["hyperparams"] = training_hyperparams_clean(base_version=data["base_version"], hyperparams=raw)
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                self.add_error(f"hp_{field}" if f"hp_{field}" in self.fields else None, messages)
+            form_add_errors(self, exc, fields={name: f"hp_{name}" for name in HYPERPARAM_FIELDS})
         return data

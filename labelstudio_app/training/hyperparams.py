@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")
@@ -61,12 +62,6 @@ HYPERPARAM_FIELDS = {f.name: f for f in fields(LoraHyperparams)}
 DEFAULTS = LoraHyperparams().to_dict()
 
 
-class HyperparamError(ValueError):
-    """`errors` maps a field name to its messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
 
 
 def _coerce(name: str, value, kind):
@@ -133,7 +128,7 @@ def model_config_read(base_model: str) -> dict | None:
 
 
 def hyperparams_validate(data: dict | None, *, model_config: dict | None = None) -> dict:
-    """Returns the full, clean hyper-parameters (defaults filled in) or raises HyperparamError naming each bad
+    """Returns the full, clean hyper-parameters (defaults filled in) or raises ValidationError keyed by each bad
     field. `model_config` (a config.json) adds the checks that need the model: max length, module names."""
     data = dict(data or {})
     errors: dict[str, list[str]] = {}
@@ -162,7 +157,7 @@ def hyperparams_validate(data: dict | None, *, model_config: dict | None = None)
             clean["max_seq_length"] = min(clean["max_seq_length"], limit)  # the default adapts; a choice does not
         _check_against_model(clean, model_config, errors)
     if errors:
-        raise HyperparamError(errors)
+        raise ValidationError(errors)
     return clean
 
 

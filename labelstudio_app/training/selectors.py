@@ -2,21 +2,13 @@
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from labelstudio_app.accounts.models import Membership
 from labelstudio_app.evaluation.models import ModelVersion
-from labelstudio_app.projects.selectors import project_get_for_user
+from labelstudio_app.projects.selectors import project_get_for_manager
 from labelstudio_app.training.models import DatasetSnapshot, TrainingRun
-
-MANAGERS = (Membership.Role.MANAGER,)
-
-
-def training_project_get(*, user, project_id: int):
-    """The project when `user` manages it (staff manage every project); 404 otherwise."""
-    return project_get_for_user(user=user, project_id=project_id, roles=MANAGERS)
 
 
 def snapshot_list_for_project(*, user, project_id: int) -> QuerySet[DatasetSnapshot]:
-    project = training_project_get(user=user, project_id=project_id)
+    project = project_get_for_manager(user=user, project_id=project_id)
     return DatasetSnapshot.objects.filter(project=project).select_related("created_by", "token_job")
 
 
@@ -25,7 +17,7 @@ def snapshot_get(*, user, project_id: int, snapshot_id: int) -> DatasetSnapshot:
 
 
 def training_run_list_for_project(*, user, project_id: int) -> QuerySet[TrainingRun]:
-    project = training_project_get(user=user, project_id=project_id)
+    project = project_get_for_manager(user=user, project_id=project_id)
     return (TrainingRun.objects.filter(project=project)
             .select_related("job", "job__project", "base_version", "snapshot", "result_version", "result_round",
                             "created_by"))
@@ -37,3 +29,14 @@ def training_run_get(*, user, project_id: int, run_id: int) -> TrainingRun:
 
 def model_version_list_trainable(*, project) -> QuerySet[ModelVersion]:
     return ModelVersion.objects.filter(project=project).order_by("name", "id")
+
+
+# ---- for the worker's jobs (no user scope: the job row already carries who asked) ---------------------------
+
+def training_run_get_for_job(*, job) -> TrainingRun:
+    return TrainingRun.objects.select_related("project", "base_version", "snapshot", "created_by",
+                                              "result_version").get(job=job)
+
+
+def snapshot_get_for_job(*, snapshot_id: int) -> DatasetSnapshot:
+    return DatasetSnapshot.objects.get(pk=snapshot_id)

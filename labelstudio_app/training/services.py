@@ -9,10 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from labelstudio_app.accounts import roles as R
+from labelstudio_app.core.errors import Conflict
 from labelstudio_app.evaluation.models import ModelVersion
 from labelstudio_app.jobs.services import job_create
 from labelstudio_app.training.hyperparams import (
-    HyperparamError,
     hyperparams_validate,
     model_config_read,
     steps_estimate,
@@ -21,10 +22,6 @@ from labelstudio_app.training.models import DatasetSnapshot, TrainingRun
 from labelstudio_app.training.snapshots import recipe_clean, snapshot_rows_build
 
 CHUNK = 1 << 20
-
-
-class SnapshotTampered(ValueError):
-    """The file on disk no longer has the hash recorded at creation."""
 
 
 def snapshot_file(snapshot: DatasetSnapshot) -> Path:
@@ -40,15 +37,16 @@ def file_sha256(path: Path) -> str:
 
 
 def snapshot_verify(*, snapshot: DatasetSnapshot) -> Path:
-    """The snapshot's file, after checking it still hashes to the recorded sha256; SnapshotTampered if not."""
+    """The snapshot's file, after checking it still hashes to the recorded sha256; Conflict if not
+    (the file on disk no longer has the hash recorded at creation)."""
     path = snapshot_file(snapshot)
     if not path.exists():
-        raise SnapshotTampered(f"snapshot {snapshot.name!r}: its file {snapshot.path} is missing")
+        raise Conflict(f"snapshot {snapshot.name!r}: its file {snapshot.path} is missing", code="snapshot_missing")
     actual = file_sha256(path)
     if actual != snapshot.sha256:
-        raise SnapshotTampered(f"snapshot {snapshot.name!r}: the file {snapshot.path} was changed after it was "
-                               f"made (sha256 {actual[:12]}… instead of {snapshot.sha256[:12]}…); refusing to train "
-                               "on it. Make a new snapshot.")
+        raise Conflict(f"snapshot {snapshot.name!r}: the file {snapshot.path} was changed after it was "
+                       f"made (sha256 {actual[:12]}… instead of {snapshot.sha256[:12]}…); refusing to train "
+                       "on it. Make a new snapshot.", code="snapshot_tampered")
     return path
 
 
@@ -122,16 +120,13 @@ def snapshot_tokens_set(*, snapshot_id: int, token_count: int, tokenizer_model: 
 
 def training_hyperparams_clean(*, base_version: ModelVersion, hyperparams: dict | None) -> dict:
     """The one validation the form, the API and the service share (model-aware when the model is local)."""
-    try:
-        return hyperparams_validate(hyperparams, model_config=model_config_read(base_version.base_model))
-    except HyperparamError as exc:
-        raise ValidationError(exc.errors) from None
+    return hyperparams_validate(hyperparams, model_config=model_config_read(base_version.base_model))
 
 
 def training_run_create(*, project, user, base_version: ModelVersion, snapshot: DatasetSnapshot,
                         hyperparams: dict | None = None, save_merged: bool = False) -> TrainingRun:
     """Queues a LoRA fine-tune (admins only) on the `gpu` queue; the job is sent when the transaction commits."""
-    if not (user is not None and user.is_staff):
+    if not R.is_admin(user):
         raise PermissionDenied(_("Only an admin may start a training run."))
     if base_version.project_id != project.pk:
         raise ValidationError({"base_version": _("Pick a model version of this project.")})

@@ -6,9 +6,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from labelstudio_app.core.http import HtmxHttpRequest
+from labelstudio_app.core.http import HtmxHttpRequest, form_add_errors
 from labelstudio_app.jobs.services import job_cancel
-from labelstudio_app.projects.selectors import project_roles
+from labelstudio_app.projects.selectors import project_get_for_admin, project_get_for_manager, project_roles
 from labelstudio_app.training import selectors, services
 from labelstudio_app.training.charts import loss_chart
 from labelstudio_app.training.forms import SnapshotForm, TrainingForm
@@ -21,7 +21,7 @@ def _ctx(request, project, **extra) -> dict:
 @login_required
 @require_GET
 def snapshot_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.training_project_get(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     snapshots = list(selectors.snapshot_list_for_project(user=request.user, project_id=project.pk)[:200])
     return render(request, "training/snapshots.html", _ctx(request, project, snapshots=snapshots))
 
@@ -29,7 +29,7 @@ def snapshot_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def snapshot_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.training_project_get(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     versions = selectors.model_version_list_trainable(project=project)
     form = SnapshotForm(request.POST or None, model_versions=versions)
     if request.method == "POST" and form.is_valid():
@@ -38,7 +38,7 @@ def snapshot_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
                                                 recipe=form.cleaned_data["recipe"],
                                                 tokenizer_version=form.cleaned_data.get("tokenizer_version"))
         except ValidationError as exc:
-            _add_errors_on_top(form, exc)
+            form_add_errors(form, exc)
         else:
             return redirect("training-snapshot-detail", project_id=project.pk, snapshot_id=snapshot.pk)
     return render(request, "training/snapshot_new.html", _ctx(request, project, form=form),
@@ -70,28 +70,15 @@ def snapshot_download(request: HtmxHttpRequest, project_id: int, snapshot_id: in
 @login_required
 @require_GET
 def training_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = selectors.training_project_get(user=request.user, project_id=project_id)
+    project = project_get_for_manager(user=request.user, project_id=project_id)
     runs = list(selectors.training_run_list_for_project(user=request.user, project_id=project.pk)[:200])
     return render(request, "training/list.html", _ctx(request, project, runs=runs))
-
-
-def _add_errors_on_top(form, exc: ValidationError) -> None:
-    """Recipe and hyper-parameter errors name keys inside JSON-ish fields, so they go on top, prefixed."""
-    for field, messages in exc.message_dict.items():
-        form.add_error(None, [f"{field}: {m}" for m in messages])
-
-
-def _staff_project(request, project_id: int):
-    project = selectors.training_project_get(user=request.user, project_id=project_id)
-    if not request.user.is_staff:
-        raise Http404
-    return project
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def training_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
-    project = _staff_project(request, project_id)
+    project = project_get_for_admin(user=request.user, project_id=project_id)
     form = TrainingForm(request.POST or None, model_versions=selectors.model_version_list_trainable(project=project),
                         snapshots=selectors.snapshot_list_for_project(user=request.user, project_id=project.pk))
     if request.method == "POST" and form.is_valid():
@@ -101,7 +88,7 @@ def training_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
                 snapshot=form.cleaned_data["snapshot"], hyperparams=form.cleaned_data["hyperparams"],
                 save_merged=form.cleaned_data["save_merged"])
         except ValidationError as exc:
-            _add_errors_on_top(form, exc)
+            form_add_errors(form, exc)
         else:
             return redirect("training-detail", project_id=project.pk, run_id=run.pk)
     return render(request, "training/new.html", _ctx(request, project, form=form),
@@ -122,7 +109,7 @@ def training_detail(request: HtmxHttpRequest, project_id: int, run_id: int) -> H
 @login_required
 @require_POST
 def training_cancel(request: HtmxHttpRequest, project_id: int, run_id: int) -> HttpResponse:
-    _staff_project(request, project_id)
+    project_get_for_admin(user=request.user, project_id=project_id)
     run = selectors.training_run_get(user=request.user, project_id=project_id, run_id=run_id)
     job_cancel(job=run.job)
     return redirect("training-detail", project_id=project_id, run_id=run.pk)

@@ -183,7 +183,7 @@ def test_it_refuses_a_question_without_labelled_items(api_as, manager):
     (mv,) = family(project, sizes=(1_000_000,))
     r = api_as(manager).post(reverse("api-audit-run-list", kwargs={"project_id": project.pk}),
                              {"question": "needs_context", "model_versions": [mv.pk]}, format="json")
-    assert r.status_code == 400 and "no item has a final label" in r.json()["question"][0]
+    assert r.status_code == 400 and "no item has a final label" in r.json()["errors"]["question"][0]
 
 
 def test_it_shows_the_audit_tab_to_managers_only(client_as, manager, audited):

@@ -196,7 +196,7 @@ def test_it_serves_crud_over_the_api(world, api_as):
     r = api.patch(f"{base}{child_id}/", {"name": "qwen-0.5b-sft-r64"}, format="json")
     assert r.status_code == 200 and r.json()["name"] == "qwen-0.5b-sft-r64" and r.json()["parent"] == parent_id
     r = api.post(base, {"name": "x", "base_model": "/etc/passwd"}, format="json")
-    assert r.status_code == 400 and "base_model" in r.json()
+    assert r.status_code == 400 and "base_model" in r.json()["errors"]
     r = api.post(base, {"name": "y", "base_model": "a/b", "trust_remote_code": True}, format="json")
     assert r.status_code == 403
     assert api.delete(f"{base}{child_id}/").status_code == 204
@@ -216,12 +216,12 @@ def test_it_refuses_text_the_database_cannot_store_with_a_400_naming_the_field(w
     mv = ModelVersionFactory(project=world.project, name="kept 保留", metadata={"note": "before"})
     # json.dumps escapes NUL and lone surrogates (\u0000, \ud800), as a client would send them
     r = api.patch(f"{base}{mv.pk}/", json.dumps({field: value}), content_type="application/json")
-    assert r.status_code == 400 and where in r.json()[field][0], r.content
+    assert r.status_code == 400 and where in r.json()["errors"][field][0], r.content
     mv.refresh_from_db()
     assert mv.metadata == {"note": "before"} and mv.backend_options == {}
     r = api.post(base, json.dumps({"name": "new", "base_model": "Qwen/Qwen2.5-0.5B-Instruct", field: value}),
                  content_type="application/json")
-    assert r.status_code == 400 and field in r.json(), r.content
+    assert r.status_code == 400 and field in r.json()["errors"], r.content
     assert not ModelVersion.objects.filter(project=world.project, name="new").exists()
 
 

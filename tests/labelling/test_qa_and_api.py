@@ -64,7 +64,7 @@ def test_it_labels_through_the_api(api_as):
     assert "王五" not in r.content.decode()
     r = client.post(reverse("api-label-submit", kwargs={"item_id": item["id"]}),
                     {"values": {"needs_context": "maybe"}}, format="json")
-    assert r.status_code == 400 and "needs_context" in r.json()
+    assert r.status_code == 400 and "needs_context" in r.json()["errors"]
     r = client.post(reverse("api-label-submit", kwargs={"item_id": item["id"]}),
                     {"values": YES, "time_spent_ms": 800}, format="json")
     assert r.status_code == 201 and r.json()["values"] == YES
@@ -81,7 +81,7 @@ def test_it_gets_and_puts_the_schema_through_the_api(api_as):
     assert api_as(a).put(url, {"label_schema": DEMO_SCHEMA}, format="json").status_code == 404
     bad = [{"name": "x", "kind": "rating", "min": 3, "max": 1}]
     r = api_as(manager).put(url, {"label_schema": bad}, format="json")
-    assert r.status_code == 400 and "question 1 (x): 'min' (3) must be below 'max' (1)" in r.json()["label_schema"][0]
+    assert r.status_code == 400 and "question 1 (x): 'min' (3) must be below 'max' (1)" in r.json()["errors"]["label_schema"][0]
     r = api_as(manager).put(url, {"label_schema": DEMO_SCHEMA[:1], "instructions": "看上下文"}, format="json")
     assert r.status_code == 200
     project.refresh_from_db()
@@ -97,7 +97,7 @@ def test_it_reviews_through_the_api(api_as):
     assert body["pending"] == 1 and body["annotation"]["values"] == YES
     url = reverse("api-label-qa-decide", kwargs={"annotation_id": body["annotation"]["id"]})
     r = client.post(url, {"action": "fix", "values": {"needs_context": "nope"}}, format="json")
-    assert r.status_code == 400 and "needs_context" in r.json()
+    assert r.status_code == 400 and "needs_context" in r.json()["errors"]
     r = client.post(url, {"action": "fix", "values": NO}, format="json")
     assert r.status_code == 200 and r.json()["status"] == "fixed"
     assert Item.objects.get().final_values == NO

@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from labelstudio_app.core.errors import Conflict
 from labelstudio_app.labelling import services
 from labelstudio_app.labelling.models import Annotation, Assignment
 from labelstudio_app.projects.models import Item
@@ -51,7 +52,7 @@ def test_it_gives_an_expired_lease_to_someone_else():
     _expire_leases(project)
     assert _take(project, b) == item
     # a's lease ran out and b holds it now: a cannot submit it any more, and nothing is stored
-    with pytest.raises(services.QueueConflict):
+    with pytest.raises(Conflict):
         services.annotation_submit(item=item, user=a, values=YES)
     assert not Annotation.objects.filter(item=item).exists()
 

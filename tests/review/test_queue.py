@@ -8,6 +8,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from labelstudio_app.core.errors import Conflict
 from labelstudio_app.review import services
 from labelstudio_app.review.models import Comparison, ComparisonClaim, ComparisonRound, Judgment
 from tests.factories import UserFactory
@@ -87,11 +88,11 @@ def test_it_refuses_a_stale_submit_once_the_lease_went_to_another_reviewer(world
     c = services.comparison_claim_next(project=world.project, user=r1)
     _lapse(r1)
     assert services.comparison_claim_next(project=world.project, user=r2).pk == c.pk
-    with pytest.raises(services.ReviewError, match=r"lease .* ran out"):
+    with pytest.raises(Conflict, match=r"lease .* ran out"):
         _judge(c, r1)
     _judge(c, r2)  # the live holder is not robbed of their place
     assert Judgment.objects.filter(comparison__round=rnd).count() == 1
-    with pytest.raises(services.ReviewError, match="all the judgments"):  # over-full submits stay refused
+    with pytest.raises(Conflict, match="all the judgments"):  # over-full submits stay refused
         _judge(c, UserFactory())
 
 
@@ -159,7 +160,7 @@ def _review_until_empty(project, user, outcomes, errors, barrier):
             try:
                 _judge(c, user, preference="left")
                 outcomes.append(("stored", user.pk, c.pk))
-            except services.ReviewError as exc:
+            except Conflict as exc:
                 outcomes.append(("refused", user.pk, c.pk, str(exc)))
         errors.append(f"reviewer {user.pk} never ran out of work: stuck")
     except Exception as exc:  # surfaced by the assertion below

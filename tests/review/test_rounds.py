@@ -1,7 +1,9 @@
 """Rounds, the blind queue and judgments, on stored state."""
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from labelstudio_app.core.errors import Conflict
 from labelstudio_app.evaluation.models import Candidate
 from labelstudio_app.review import services
 from labelstudio_app.review.models import Comparison, ComparisonClaim, Judgment
@@ -105,9 +107,9 @@ def test_it_refuses_a_judgment_beyond_the_overlap_and_a_second_one(world):
     c = rnd.comparisons.get()
     scores = {k: 3 for k in services.SCORE_FIELDS}
     services.judgment_submit(comparison=c, user=world.users["reviewer"], scores=scores, preference="left")
-    with pytest.raises(services.ReviewError, match="already judged"):
+    with pytest.raises(Conflict, match="already judged"):
         services.judgment_submit(comparison=c, user=world.users["reviewer"], scores=scores, preference="left")
-    with pytest.raises(services.ReviewError, match="all the judgments"):
+    with pytest.raises(Conflict, match="all the judgments"):
         services.judgment_submit(comparison=c, user=world.users["manager"], scores=scores, preference="left")
     assert Judgment.objects.count() == 1 and Comparison.objects.get().judgments_count == 1
 
@@ -130,11 +132,11 @@ def test_it_skips_items_without_answers_and_says_so(world):
 def test_it_rejects_bad_rounds_with_a_clear_message(world):
     mv_a, mv_b, items = review_setup(world.project, n_items=1)
     other = ItemFactory()
-    with pytest.raises(services.ReviewError, match="not in this project"):
+    with pytest.raises(ValidationError, match="not in this project"):
         services.round_create(project=world.project, user=None, name="r", model_a=mv_a, model_b=mv_b, items=[other])
-    with pytest.raises(services.ReviewError, match="model_b"):
+    with pytest.raises(ValidationError, match="model_b"):
         services.round_create(project=world.project, user=None, name="r", model_a=mv_a, model_b=mv_a, items=items)
-    with pytest.raises(services.ReviewError, match=r"params: .*temperature"):
+    with pytest.raises(ValidationError, match=r"params.*temperature"):
         services.round_create(project=world.project, user=None, name="r", model_a=mv_a, model_b=mv_b, items=items,
                               params={"temperature": "hot"})
 
@@ -179,7 +181,7 @@ def test_it_withdraws_a_flagged_comparison_without_a_replacement(world):
     assert c.withdrawn and Judgment.objects.filter(comparison=c).count() == 1  # kept, out of the statistics
     seen = services.comparison_claim_next(project=world.project, user=world.users["reviewer"])
     assert seen.pk != c.pk
-    with pytest.raises(services.ReviewError, match="no longer open"):
+    with pytest.raises(Conflict, match="no longer open"):
         services.judgment_submit(comparison=c, user=world.users["reviewer"], scores={k: 3 for k in services.SCORE_FIELDS},
                                  preference="left")
 

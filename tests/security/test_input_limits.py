@@ -89,5 +89,5 @@ def test_it_refuses_model_and_adapter_paths_outside_the_allowed_roots(field, wor
         body = {"name": f"escape {field} {what}", "base_model": "Qwen/Qwen2.5-0.5B-Instruct", field: path}
         r = api_as(world.users["admin"]).post(url, body, format="json")
         assert r.status_code == 400, (what, path, r.status_code, r.content[:300])
-        assert field in r.json(), (what, r.json())
+        assert field in r.json()["errors"], (what, r.json())
     assert not ModelVersion.objects.filter(project=world.project).exists()

@@ -1,10 +1,11 @@
 """Bad hyper-parameters are refused in the form and the API with clear messages; good ones queue a gpu job."""
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from labelstudio_app.jobs.models import Job
 from labelstudio_app.training import services
-from labelstudio_app.training.hyperparams import DEFAULTS, HyperparamError, hyperparams_validate
+from labelstudio_app.training.hyperparams import DEFAULTS, hyperparams_validate
 from labelstudio_app.training.models import TrainingRun
 from tests.training.factories import approved_items, base_version
 
@@ -31,15 +32,15 @@ def test_it_fills_defaults_in_one_place():
     clean = hyperparams_validate({})
     assert clean == DEFAULTS
     assert (clean["r"], clean["alpha"], clean["dropout"], clean["learning_rate"]) == (64, 16, 0.05, 2e-4)
-    with pytest.raises(HyperparamError) as exc:
+    with pytest.raises(ValidationError) as exc:
         hyperparams_validate({"rank": 8})
-    assert exc.value.errors == {"rank": ["unknown hyper-parameter"]}
+    assert exc.value.message_dict == {"rank": ["unknown hyper-parameter"]}
 
 
 def test_it_adapts_the_default_length_to_the_model_but_refuses_an_explicit_one():
     config = {"model_type": "qwen2", "max_position_embeddings": 512}
     assert hyperparams_validate({}, model_config=config)["max_seq_length"] == 512
-    with pytest.raises(HyperparamError):
+    with pytest.raises(ValidationError):
         hyperparams_validate({"max_seq_length": 1024}, model_config=config)
 
 
@@ -60,7 +61,7 @@ def test_it_refuses_bad_values_in_the_api(setup, api_as, bad, field, message):
         reverse("api-training-run-list", kwargs={"project_id": world.project.pk}),
         {"base_version": base.pk, "snapshot": snap.pk, "hyperparams": bad}, format="json")
     assert r.status_code == 400
-    assert message in " ".join(r.json()[field])
+    assert message in " ".join(r.json()["errors"][field])
     assert not TrainingRun.objects.exists()
 
 

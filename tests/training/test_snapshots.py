@@ -166,7 +166,7 @@ def test_it_creates_snapshots_through_the_api(world, api_as):
     assert r.status_code == 201, r.content
     assert r.json()["row_count"] == 4 and r.json()["format"] == "alpaca"
     r = api.post(url, {"name": "bad", "recipe": {"heldout": {"fraction": -1}}}, format="json")
-    assert r.status_code == 400 and "heldout.fraction" in r.json()
+    assert r.status_code == 400 and "heldout.fraction" in r.json()["errors"]
     assert api.get(url).json()["count"] == 1
     r = api_as(world.users["annotator"]).post(url, {"name": "x"}, format="json")
     assert r.status_code == 404

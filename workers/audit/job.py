@@ -4,11 +4,10 @@ Glue: reads rows, renders prompts (labelstudio_app.evaluation.prompts), generate
 interface (workers.generation.backends.load_backend), parses the answers and stores them through the audit
 services in batches. What is already stored for (run, version, item) is skipped, so a redelivered job fills gaps.
 """
-from labelstudio_app.audit import services
-from labelstudio_app.audit.models import AuditPrediction, AuditRun
+from labelstudio_app.audit import selectors, services
+from labelstudio_app.audit.models import AuditRun
 from labelstudio_app.audit.parser import parse_answer
 from labelstudio_app.evaluation.prompts import item_messages
-from labelstudio_app.projects.models import Item
 from workers.generation.backends import load_backend
 from workers.generation.base import GenerationRequest, SamplingParams
 from workers.generation.job import model_spec
@@ -22,16 +21,16 @@ def _sampling(run: AuditRun) -> SamplingParams:
 
 
 def audit_run(ctx) -> dict:
-    run = AuditRun.objects.select_related("project").get(pk=ctx.params["run_id"])
+    run = selectors.audit_run_get_for_job(run_id=ctx.params["run_id"])
     config = services.audit_parser_config(run=run)
     params = _sampling(run)
     versions = sorted(run.model_versions.all(), key=lambda m: (m.parameter_count or 0, m.pk))
     total = len(run.item_ids) * len(versions)
-    done = AuditPrediction.objects.filter(run=run).count()
+    done = selectors.audit_prediction_count(run=run)
     ctx.progress(done=done, total=total, message="starting")
     summary = {}
     for mv in versions:
-        have = set(AuditPrediction.objects.filter(run=run, model_version=mv).values_list("item_id", flat=True))
+        have = selectors.audit_item_ids_answered(run=run, model_version=mv)
         missing = [i for i in run.item_ids if i not in have]
         summary[mv.name] = {"new": 0}
         if not missing:
@@ -41,7 +40,7 @@ def audit_run(ctx) -> dict:
         spec = model_spec(mv)  # paths checked against the model roots, as for generation
         backend = load_backend(spec)  # cached per base model: adapters on one base share it; not closed here
         for start in range(0, len(missing), BATCH):
-            items = list(Item.objects.filter(pk__in=missing[start:start + BATCH]).order_by("id"))
+            items = selectors.audit_items_for_job(run=run, item_ids=missing[start:start + BATCH])
             results = backend.generate([
                 GenerationRequest(messages=item_messages(project=run.project, item=item,
                                                          template=run.template or None),
@@ -56,6 +55,6 @@ def audit_run(ctx) -> dict:
                              "task_type": item.task_type, "prompt_tokens": res.prompt_tokens,
                              "completion_tokens": res.completion_tokens, "latency_ms": res.latency_ms})
             summary[mv.name]["new"] += services.audit_predictions_save(run=run, model_version=mv, rows=rows)
-            done = AuditPrediction.objects.filter(run=run).count()
+            done = selectors.audit_prediction_count(run=run)
             ctx.progress(done=done, message=f"{mv.name}: {start + len(items)} / {len(missing)}")
-    return {"run_id": run.pk, "predictions": AuditPrediction.objects.filter(run=run).count(), "models": summary}
+    return {"run_id": run.pk, "predictions": selectors.audit_prediction_count(run=run), "models": summary}
