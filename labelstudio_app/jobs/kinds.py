@@ -1,7 +1,9 @@
 """Every kind of background job: which queue runs it and which function does the work.
 
-Handlers are named by dotted path so the web process never imports them (the heavy ones live in
-`workers/` and import torch). A handler is `handler(ctx: workers.context.JobContext) -> dict`.
+The rule for handlers: one `job.py` per area under `workers/` (`workers/<area>/job.py`), named here by dotted
+path so the web process never imports them. A handler is `handler(ctx: workers.context.JobContext) -> dict`;
+it reads through the owning domain's selectors and writes through its services (no ORM query of its own), and
+calls the pure runners beside it. `tests/jobs/test_kinds.py` imports every entry below.
 """
 from dataclasses import dataclass
 
@@ -15,12 +17,12 @@ class JobKind:
 
 JOB_KINDS: dict[str, JobKind] = {
     "selftest": JobKind("default", "workers.selftest.selftest_run", "Worker self-test"),
-    "import": JobKind("default", "labelstudio_app.projects.jobs.import_run", "Import"),
-    "export": JobKind("default", "labelstudio_app.projects.jobs.export_run", "Export"),
+    "import": JobKind("default", "workers.projects.job.import_run", "Import"),
+    "export": JobKind("default", "workers.projects.job.export_run", "Export"),
     "generation": JobKind("gpu", "workers.generation.job.generation_run", "Generation"),
     "training": JobKind("gpu", "workers.training.job.training_run", "Training"),
     "snapshot": JobKind("default", "workers.training.snapshot.snapshot_run", "Snapshot token count"),
-    "audit": JobKind("gpu", "workers.audit.audit_run", "Label audit"),
+    "audit": JobKind("gpu", "workers.audit.job.audit_run", "Label audit"),
     "tiny_model": JobKind("gpu", "workers.generation.tiny.tiny_model_run", "Tiny demo model"),
 }
 

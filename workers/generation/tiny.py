@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from labelstudio_app.evaluation.models import ModelVersion
+from labelstudio_app.evaluation.selectors import model_version_get_by_name
 from labelstudio_app.evaluation.services import model_version_create
 from workers.tiny_model import build_tiny_model
 
@@ -32,7 +32,7 @@ def tiny_model_run(ctx) -> dict:
         tmp.replace(out)
         ctx.log(f"built the tiny model in {out} ({steps} pretraining steps)")
     ctx.progress(done=1, message="registering the model version")
-    existing = ModelVersion.objects.filter(project_id=ctx.job.project_id, name=name).first()
+    existing = model_version_get_by_name(project_id=ctx.job.project_id, name=name)
     if existing is None:
         existing = model_version_create(project=ctx.job.project, user=ctx.job.created_by, name=name,
                                         base_model=str(out), metadata={"demo": True, "pretrain_steps": steps})

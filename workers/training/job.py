@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from labelstudio_app.training import services
+from labelstudio_app.training import selectors, services
 from labelstudio_app.training.hyperparams import LoraHyperparams
 from labelstudio_app.training.models import TrainingRun
 from workers.training import lora
@@ -84,7 +84,7 @@ def _train(ctx, run: TrainingRun, dirs: dict, data_path: Path) -> lora.TrainResu
 
 
 def training_run(ctx) -> dict:
-    run = TrainingRun.objects.select_related("project", "base_version", "snapshot", "created_by").get(job=ctx.job)
+    run = selectors.training_run_get_for_job(job=ctx.job)
     data_path = services.snapshot_verify(snapshot=run.snapshot)  # refuses a tampered file, before any work
     ctx.log(f"snapshot {run.snapshot.name} verified (sha256 {run.snapshot.sha256[:12]}…, {run.snapshot.row_count} rows)")
     dirs = run_dirs(run.pk)
@@ -102,7 +102,7 @@ def training_run(ctx) -> dict:
         services.training_run_version_register(run=run, adapter_dir=result_paths[0], base_model_dir=result_paths[1],
                                                merged_dir=result_paths[2], stats=stats)
         ctx.log(f"registered model version {run.result_version.name}")
-    version = run.result_version or TrainingRun.objects.get(pk=run.pk).result_version
+    version = run.result_version or selectors.training_run_get_for_job(job=ctx.job).result_version
     announced = adapter_announce(version, log=ctx.log)
     rnd = services.training_run_round_open(run=run)
     ctx.log(f"blind round {rnd.name!r} created; it opens when generation is done" if rnd

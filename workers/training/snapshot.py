@@ -1,6 +1,5 @@
-"""The `snapshot` job: counts a snapshot's tokens with the base model's tokenizer (the web side never loads one)."""
-from labelstudio_app.training import services
-from labelstudio_app.training.models import DatasetSnapshot
+"""The `snapshot` job (reads through selectors, writes through services): counts a snapshot's tokens with the base model's tokenizer (the web side never loads one)."""
+from labelstudio_app.training import selectors, services
 from workers.training.lora import read_jsonl_conversations
 
 BATCH = 500
@@ -9,7 +8,7 @@ BATCH = 500
 def snapshot_run(ctx) -> dict:
     from transformers import AutoTokenizer
 
-    snapshot = DatasetSnapshot.objects.get(pk=ctx.params["snapshot_id"])
+    snapshot = selectors.snapshot_get_for_job(snapshot_id=ctx.params["snapshot_id"])
     path = services.snapshot_verify(snapshot=snapshot)
     base = ctx.params["base_model"]
     tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=bool(ctx.params.get("trust_remote_code")))
