@@ -96,7 +96,7 @@ def main() -> None:
             _setup_django(tmp)
             from django.db import connection
 
-            from labelstudio_app.projects import demo_samples
+            from labelstudio_app.demo import samples as demo_samples
             from labelstudio_app.projects.models import Item
 
             out = {"database": connection.vendor, "import_jsonl": [], "python": sys.version.split()[0]}

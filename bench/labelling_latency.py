@@ -40,9 +40,9 @@ def _load(n_items: int, overlap: int) -> tuple[int, list[int]]:
     from django.core.management import call_command
 
     from labelstudio_app.accounts.models import Membership
+    from labelstudio_app.demo.seed import LABEL_SCHEMA as DEMO_SCHEMA
     from labelstudio_app.labelling.schema import schema_validate
     from labelstudio_app.projects.models import Item, Project
-    from tests.labelling.factories import DEMO_SCHEMA
 
     call_command("migrate", verbosity=0)
     project = Project.objects.create(name="bench 基准", overlap=overlap, label_schema=schema_validate(DEMO_SCHEMA))

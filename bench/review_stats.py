@@ -30,6 +30,8 @@ SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 from bench.common import admin_sql, percentiles  # noqa: E402  (needs ROOT on sys.path)
 
 REVIEWERS = 5
+SCORES = {"left_helpfulness": 4, "left_honesty": 4, "left_harmlessness": 5, "right_helpfulness": 2,
+          "right_honesty": 3, "right_harmlessness": 5, "preference": "left", "comment": "ok"}  # one reviewer's verdict
 
 
 def _setup_django() -> None:
@@ -131,7 +133,6 @@ def _measure(info: dict, bootstrap: int, samples: int) -> dict:
     from labelstudio_app.projects.models import Project
     from labelstudio_app.review import reports
     from labelstudio_app.review.models import Comparison, ComparisonClaim
-    from tests.review.access import SCORES
 
     User = get_user_model()
     out = {}

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "labelstudio_app.evaluation",
     "labelstudio_app.review",
     "labelstudio_app.audit",
+    "labelstudio_app.demo",
     "labelstudio_app.training",
 ]
 
@@ -82,7 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "labelstudio_app.core.context_processors.navigation",
+                "labelstudio_app.projects.context_processors.navigation",
             ],
         },
     },

@@ -9,6 +9,7 @@ from labelstudio_app.evaluation import urls as evaluation_urls
 from labelstudio_app.jobs import urls as jobs_urls
 from labelstudio_app.labelling import urls as labelling_urls
 from labelstudio_app.projects import urls as projects_urls
+from labelstudio_app.projects import views as projects_views
 from labelstudio_app.review import urls as review_urls
 from labelstudio_app.training import urls as training_urls
 
@@ -18,7 +19,7 @@ DOMAINS = [accounts_urls, jobs_urls, projects_urls, labelling_urls, evaluation_u
 api_patterns = [p for domain in DOMAINS for p in getattr(domain, "api_urlpatterns", [])]
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", projects_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -27,6 +27,11 @@ from labelstudio_app.projects.models import Item
 from labelstudio_app.projects.selectors import project_roles
 
 
+@login_required
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, "projects/home.html", {"projects": selectors.project_list_for_user(user=request.user)})
+
+
 def _ctx(request, project, **extra) -> dict:
     return {"project": project, "roles": project_roles(user=request.user, project_id=project.pk), **extra}
 

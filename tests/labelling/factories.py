@@ -1,18 +1,10 @@
 """Labelling test data: the demo schema, projects with annotators, items in bulk."""
 from labelstudio_app.accounts.models import Membership
+from labelstudio_app.demo.seed import LABEL_SCHEMA
 from labelstudio_app.projects.models import Item
 from tests.factories import ProjectFactory, UserFactory
 
-DEMO_SCHEMA = [
-    {"name": "needs_context", "kind": "single_choice", "label": "需要结合上下文吗？",
-     "options": [{"value": "yes", "label": "需要", "key": "1"}, {"value": "no", "label": "不需要", "key": "2"},
-                 {"value": "not_question", "label": "不是问题", "key": "3"}], "required": True},
-    {"name": "task_type", "kind": "task_type", "label": "任务类型",
-     "taxonomy": {"deployment": ["edge", "server"], "install": ["build"], "usage": ["api"], "performance": [],
-                  "concept": []}},
-    {"name": "rewrite", "kind": "text", "label": "改写为独立问题"},
-    {"name": "flags", "kind": "flags", "options": [{"value": "robust_prompt", "label": "robust prompt", "key": "r"}]},
-]
+DEMO_SCHEMA = LABEL_SCHEMA  # the demo project's schema: what a real project looks like
 
 
 def labelling_project(*, overlap=1, qa_required=False, items=0, annotators=0, schema=None, **kwargs):

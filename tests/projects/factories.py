@@ -11,7 +11,7 @@ from labelstudio_app.projects import services
 ROOT = Path(__file__).resolve().parents[2]
 # The team's sample generator sits in ../shared beside the checkout; the demo ships a copy of it.
 SAMPLES_SCRIPT = ROOT.parent / "shared" / "data" / "make_samples.py"
-VENDORED_SAMPLES = ROOT / "labelstudio_app" / "projects" / "demo_samples.py"
+VENDORED_SAMPLES = ROOT / "labelstudio_app" / "demo" / "samples.py"
 
 
 def write_samples(folder: Path, *, messages: int = 3000, records: int = 500, seed: int = 7) -> Path:

@@ -1,5 +1,9 @@
+"""Template context every page gets: the top navigation, by role."""
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from labelstudio_app.accounts import roles as R
+from labelstudio_app.projects.selectors import project_list_for_user
 
 
 def navigation(request):
@@ -8,9 +12,9 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav": []}
     nav = [(_("Projects"), reverse("home"))]
-    if user.is_staff or user.memberships.filter(role="manager").exists():
+    if R.is_admin(user) or project_list_for_user(user=user, roles=R.MANAGERS).exists():
         nav.append((_("Jobs"), reverse("job-list")))
     nav.append((_("API"), reverse("api-docs")))
-    if user.is_staff:
+    if R.is_admin(user):
         nav.append((_("Admin"), reverse("admin:index")))
     return {"nav": nav}
