@@ -68,7 +68,7 @@ def _import(path: Path, fmt: str) -> dict:
 
 
 def _export(project, fmt: str) -> dict:
-    from labelstudio_app.projects.exporters import export_chunks
+    from labelstudio_app.projects.exports import export_chunks
 
     t0 = time.perf_counter()
     size = sum(len(c) for c in export_chunks(project=project, fmt=fmt))

@@ -1,3 +1,4 @@
+"""Thin DRF views: no try/except for service errors; core.api_errors answers them in one JSON shape (docs/rules.md)."""
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.throttling import ScopedRateThrottle
 

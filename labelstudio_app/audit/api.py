@@ -1,4 +1,7 @@
-"""REST for the label audit: thin, over the same services and selectors as the pages."""
+"""REST for the label audit: thin, over the same services and selectors as the pages.
+
+Thin DRF views: no try/except for service errors; core.api_errors answers them in one JSON shape (docs/rules.md).
+"""
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -6,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labelstudio_app.audit import export, selectors, services
+from labelstudio_app.audit import exports, selectors, services
 from labelstudio_app.audit.serializers import (
     AuditPredictionSerializer,
     AuditRunCreateSerializer,
@@ -53,14 +56,14 @@ class AuditRunMetricsApi(APIView):
     @extend_schema(responses=ReportSerializer)
     def get(self, request: Request, run_id: int) -> Response:
         run = selectors.audit_run_get(user=request.user, run_id=run_id)
-        return Response(export.report_json(selectors.audit_report(run=run)))
+        return Response(exports.report_json(selectors.audit_report(run=run)))
 
 
 class AuditRunDisagreementsApi(APIView):
     @extend_schema(responses=DisagreementSerializer)
     def get(self, request: Request, run_id: int) -> Response:
         run = selectors.audit_run_get(user=request.user, run_id=run_id)
-        return Response(export.disagreements_json(selectors.audit_report(run=run)))
+        return Response(exports.disagreements_json(selectors.audit_report(run=run)))
 
 
 class AuditRunPredictionsApi(generics.ListAPIView):

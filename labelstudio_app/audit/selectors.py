@@ -1,4 +1,7 @@
-"""Reads for the label audit, always scoped to the user: managers of the project and admins; others get 404."""
+"""Reads for the label audit, always scoped to the user: managers of the project and admins; others get 404.
+
+Reads, scoped to the user; projects through projects.selectors.project_get_for_<role>, which 404s outsiders (docs/rules.md).
+"""
 from collections import defaultdict
 
 from django.db.models import Count, QuerySet

@@ -38,7 +38,7 @@ class AuditPredictionSerializer(serializers.ModelSerializer):
 
 
 class ReportSerializer(serializers.Serializer):
-    """Shape of the metrics document (see labelstudio_app.audit.export.report_json)."""
+    """Shape of the metrics document (see labelstudio_app.audit.exports.report_json)."""
 
     run = serializers.IntegerField()
     metric = serializers.CharField()

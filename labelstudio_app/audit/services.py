@@ -1,4 +1,7 @@
-"""Writes for the label audit: create a run (and its job), store predictions, send disagreements to relabel."""
+"""Writes for the label audit: create a run (and its job), store predictions, send disagreements to relabel.
+
+Writes. Raises ValidationError (keyed by field), PermissionDenied or core.errors.Conflict; nothing else (docs/rules.md).
+"""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from labelstudio_app.audit import export, selectors, services
-from labelstudio_app.audit.chart import scaling_chart
+from labelstudio_app.audit import exports, selectors, services
+from labelstudio_app.audit.charts import scaling_chart
 from labelstudio_app.audit.forms import AuditRunForm
 from labelstudio_app.core.http import HtmxHttpRequest, form_add_errors
 from labelstudio_app.projects.selectors import project_get_for_manager, project_roles
@@ -95,9 +95,9 @@ def audit_relabel(request: HtmxHttpRequest, project_id: int, run_id: int) -> Htt
 def audit_export(request: HtmxHttpRequest, project_id: int, run_id: int, fmt: str) -> HttpResponse:
     run = selectors.audit_run_get(user=request.user, run_id=run_id, project_id=project_id)
     if fmt == "csv":
-        response = HttpResponse(export.run_csv(run), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(exports.run_csv(run), content_type="text/csv; charset=utf-8")
     elif fmt == "json":
-        response = HttpResponse(json.dumps(export.run_json(run), ensure_ascii=False, indent=1),
+        response = HttpResponse(json.dumps(exports.run_json(run), ensure_ascii=False, indent=1),
                                 content_type="application/json; charset=utf-8")
     else:
         raise Http404

@@ -1,4 +1,7 @@
-"""REST API for model versions, generation jobs and candidates: managers of the project (and admins)."""
+"""REST API for model versions, generation jobs and candidates: managers of the project (and admins).
+
+Thin DRF views: no try/except for service errors; core.api_errors answers them in one JSON shape (docs/rules.md).
+"""
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request

@@ -1,5 +1,8 @@
 """Reads of model versions, generation jobs and candidates. Managers (and staff) only: reviewers never
-learn which model wrote what, so every user-facing read here starts from a manager-scoped project."""
+learn which model wrote what, so every user-facing read here starts from a manager-scoped project.
+
+Reads, scoped to the user; projects through projects.selectors.project_get_for_<role>, which 404s outsiders (docs/rules.md).
+"""
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 

@@ -1,4 +1,7 @@
-"""Writes for model versions, generation jobs and candidates."""
+"""Writes for model versions, generation jobs and candidates.
+
+Writes. Raises ValidationError (keyed by field), PermissionDenied or core.errors.Conflict; nothing else (docs/rules.md).
+"""
 import re
 from collections.abc import Iterable
 from urllib.parse import urlparse

@@ -1,3 +1,4 @@
+"""Thin DRF views: no try/except for service errors; core.api_errors answers them in one JSON shape (docs/rules.md)."""
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request

@@ -1,4 +1,7 @@
-"""Reads of jobs, always scoped to what the user may see."""
+"""Reads of jobs, always scoped to what the user may see.
+
+Reads, scoped to the user; projects through projects.selectors.project_get_for_<role>, which 404s outsiders (docs/rules.md).
+"""
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 

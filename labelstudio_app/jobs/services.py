@@ -1,4 +1,8 @@
-"""Writes to the Job table. Every state change is a conditional UPDATE so two workers can never both win."""
+"""Writes to the Job table. Every state change is a conditional UPDATE so two workers can never both win.
+
+Writes. Raises ValidationError (keyed by field), PermissionDenied or core.errors.Conflict (docs/rules.md);
+JobLost and JobCancelled only tell the worker to stop, and never reach a user.
+"""
 import logging
 from datetime import timedelta
 

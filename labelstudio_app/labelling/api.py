@@ -1,4 +1,7 @@
-"""REST API of the labelling domain: thin views over the same services and selectors as the pages."""
+"""REST API of the labelling domain: thin views over the same services and selectors as the pages.
+
+Thin DRF views: no try/except for service errors; core.api_errors answers them in one JSON shape (docs/rules.md).
+"""
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request

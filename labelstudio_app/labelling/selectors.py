@@ -1,4 +1,7 @@
-"""Reads of the labelling domain, always scoped to the user (outsiders get 404)."""
+"""Reads of the labelling domain, always scoped to the user (outsiders get 404).
+
+Reads, scoped to the user; projects through projects.selectors.project_get_for_<role>, which 404s outsiders (docs/rules.md).
+"""
 from collections import defaultdict
 
 from django.core.cache import cache

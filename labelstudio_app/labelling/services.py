@@ -5,6 +5,7 @@ item's row lock (`SELECT ... FOR UPDATE`) while it checks and adds the claim in 
 statement. On PostgreSQL the candidate search uses SKIP LOCKED, so annotators never wait on each
 other; on SQLite writers are serialised by the IMMEDIATE transaction mode, and the same conditional
 statements keep the rules.
+Writes. Raises ValidationError (keyed by field), PermissionDenied or core.errors.Conflict; nothing else (docs/rules.md).
 """
 from datetime import timedelta
 

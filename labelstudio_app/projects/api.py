@@ -1,5 +1,8 @@
 """REST API for projects, members, items, imports and exports: thin views over the same services and
-selectors as the pages."""
+selectors as the pages.
+
+Thin DRF views: no try/except for service errors; core.api_errors answers them in one JSON shape (docs/rules.md).
+"""
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -12,7 +15,7 @@ from rest_framework.views import APIView
 
 from labelstudio_app.jobs.serializers import JobSerializer
 from labelstudio_app.projects import selectors, services
-from labelstudio_app.projects.exporters import (
+from labelstudio_app.projects.exports import (
     EXPORT_FORMATS,
     SCOPES,
     content_type,

@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from labelstudio_app.accounts.models import Membership
-from labelstudio_app.projects.exporters import EXPORT_FORMATS
+from labelstudio_app.projects.exports import EXPORT_FORMATS
 from labelstudio_app.projects.importers import FORMATS
 from labelstudio_app.projects.models import Project
 from labelstudio_app.projects.validation import WEIGHT_KEYS, clean_training_template, clean_weights_3h

@@ -1,4 +1,7 @@
-"""Reads of projects and items, always scoped to the user. Every permission check starts here."""
+"""Reads of projects and items, always scoped to the user. Every permission check starts here.
+
+Reads, scoped to the user; projects through projects.selectors.project_get_for_<role>, which 404s outsiders (docs/rules.md).
+"""
 from collections.abc import Iterable
 from dataclasses import dataclass
 

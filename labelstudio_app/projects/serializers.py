@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from labelstudio_app.accounts.models import Membership
 from labelstudio_app.projects.chat import item_conversation
-from labelstudio_app.projects.exporters import EXPORT_FORMATS, SCOPES
+from labelstudio_app.projects.exports import EXPORT_FORMATS, SCOPES
 from labelstudio_app.projects.importers import FORMATS
 from labelstudio_app.projects.models import Item, Project
 from labelstudio_app.projects.validation import clean_training_template, clean_weights_3h

@@ -1,4 +1,7 @@
-"""Writes for projects, members, imports and exports. Views and the API call these; nothing else saves."""
+"""Writes for projects, members, imports and exports. Views and the API call these; nothing else saves.
+
+Writes. Raises ValidationError (keyed by field), PermissionDenied or core.errors.Conflict; nothing else (docs/rules.md).
+"""
 from __future__ import annotations
 
 import json
@@ -19,7 +22,7 @@ from labelstudio_app.accounts import roles as R
 from labelstudio_app.accounts.models import Membership
 from labelstudio_app.jobs.models import Job
 from labelstudio_app.jobs.services import job_create
-from labelstudio_app.projects.exporters import EXPORT_FORMATS, SCOPES
+from labelstudio_app.projects.exports import EXPORT_FORMATS, SCOPES
 from labelstudio_app.projects.importers import (
     FORMATS,
     ChatOptions,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from labelstudio_app.core.http import HtmxHttpRequest, staff_required
 from labelstudio_app.projects import selectors, services
 from labelstudio_app.projects.chat import item_conversation
-from labelstudio_app.projects.exporters import EXPORT_FORMATS
+from labelstudio_app.projects.exports import EXPORT_FORMATS
 from labelstudio_app.projects.forms import (
     EXPORT_LABELS,
     ExportForm,

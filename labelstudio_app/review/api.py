@@ -1,4 +1,7 @@
-"""REST views of the review: thin, over the same services and selectors as the pages."""
+"""REST views of the review: thin, over the same services and selectors as the pages.
+
+Thin DRF views: no try/except for service errors; core.api_errors answers them in one JSON shape (docs/rules.md).
+"""
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status

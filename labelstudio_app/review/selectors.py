@@ -2,6 +2,7 @@
 
 Reviewers get `comparison_card`: the question, its context with anonymised senders, and the texts of
 Left and Right — nothing that tells the models apart. Managers get rounds, statistics and exports.
+Reads, scoped to the user; projects through projects.selectors.project_get_for_<role>, which 404s outsiders (docs/rules.md).
 """
 import random
 from dataclasses import dataclass

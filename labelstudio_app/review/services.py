@@ -1,4 +1,7 @@
-"""Writes of the blind review: rounds, their comparisons, the reviewers' queue, judgments, flags."""
+"""Writes of the blind review: rounds, their comparisons, the reviewers' queue, judgments, flags.
+
+Writes. Raises ValidationError (keyed by field), PermissionDenied or core.errors.Conflict; nothing else (docs/rules.md).
+"""
 import random
 from collections.abc import Iterable
 from datetime import timedelta

@@ -1,4 +1,7 @@
-"""REST API for snapshots and training runs: thin, the same services and selectors as the pages."""
+"""REST API for snapshots and training runs: thin, the same services and selectors as the pages.
+
+Thin DRF views: no try/except for service errors; core.api_errors answers them in one JSON shape (docs/rules.md).
+"""
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiTypes, extend_schema

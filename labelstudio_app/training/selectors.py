@@ -1,4 +1,7 @@
-"""Reads of snapshots and training runs, always scoped to the user: managers and admins of the project."""
+"""Reads of snapshots and training runs, always scoped to the user: managers and admins of the project.
+
+Reads, scoped to the user; projects through projects.selectors.project_get_for_<role>, which 404s outsiders (docs/rules.md).
+"""
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 

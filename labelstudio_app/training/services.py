@@ -1,4 +1,7 @@
-"""Writes of the training domain: immutable snapshots, training runs, their progress and their results."""
+"""Writes of the training domain: immutable snapshots, training runs, their progress and their results.
+
+Writes. Raises ValidationError (keyed by field), PermissionDenied or core.errors.Conflict; nothing else (docs/rules.md).
+"""
 import hashlib
 import os
 import tempfile

@@ -8,7 +8,7 @@ import tracemalloc
 import pytest
 
 from labelstudio_app.projects import services
-from labelstudio_app.projects.exporters import export_chunks
+from labelstudio_app.projects.exports import export_chunks
 from labelstudio_app.projects.models import Item
 from labelstudio_app.projects.sft import sft_format_row, sft_messages, template_validate
 from tests.factories import ItemFactory, ProjectFactory

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 
 from labelstudio_app.env import env_int
 from labelstudio_app.projects import selectors, services
-from labelstudio_app.projects.exporters import export_chunks, export_filename, export_queryset
+from labelstudio_app.projects.exports import export_chunks, export_filename, export_queryset
 from labelstudio_app.projects.importers import ImportFailed, Report, parse_path
 
 BATCH_SIZE = env_int("FLYWHEEL_IMPORT_BATCH_SIZE", 5000, minimum=1)

@@ -1,6 +1,6 @@
 from django import template
 
-from labelstudio_app.audit.chart import human_count
+from labelstudio_app.audit.charts import human_count
 
 register = template.Library()
 
