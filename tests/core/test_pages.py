@@ -41,12 +41,12 @@ def test_it_speaks_chinese(client, world):
 def test_it_answers_503_while_the_database_is_unreachable(client_as, world, monkeypatch):
     from django.db import OperationalError
 
-    from labelstudio_app.core import views
+    from labelstudio_app.projects import selectors
 
     def down(**kwargs):
         raise OperationalError("connection refused")
 
     c = client_as(world.users["annotator"])
-    monkeypatch.setattr(views, "project_list_for_user", down)
+    monkeypatch.setattr(selectors, "project_list_for_user", down)
     r = c.get(reverse("home"))
     assert r.status_code == 503 and r["Retry-After"] == "5" and "retry" in r.content.decode()
