@@ -36,6 +36,10 @@ def default_wheel_dir() -> Path:
     return model_cache_dir() / "wheels"
 
 
+def default_model_dir() -> Path:
+    return model_cache_dir() / "models" / MODEL_NAME
+
+
 def smollm2_ready(dest_dir: str | Path) -> bool:
     dest = Path(dest_dir)
     return (dest / "config.json").exists() and (dest / "model.safetensors").exists() and \
