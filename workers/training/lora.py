@@ -171,7 +171,7 @@ def assistant_char_spans(tokenizer, messages: list[dict]) -> tuple[str, list[tup
 
 
 def tokenize_conversation(tokenizer, messages: list[dict], max_length: int) -> dict | None:
-    """input_ids + labels (-100 outside assistant turns), cut to max_length; None when nothing is trainable.
+    """input_ids + labels (-100 outside assistant turns), cut to max_length; None without an assistant turn.
 
     Also `truncated` (answer tokens were cut) and `eot_lost` (the cut fell inside an answer)."""
     text, spans = assistant_char_spans(tokenizer, messages)
@@ -191,10 +191,13 @@ def tokenize_conversation(tokenizer, messages: list[dict], max_length: int) -> d
     eot_lost = truncated and len(ids) > max_length and turn[max_length - 1] >= 0 and \
         turn[max_length - 1] == turn[max_length]
     ids, turn = ids[:max_length], turn[:max_length]
-    if not any(t >= 0 for t in turn):
-        return None
+    # Kept even when the cut leaves no answer token, so the caller counts it as truncated (and skips it).
     return {"input_ids": ids, "labels": [t if n >= 0 else -100 for t, n in zip(ids, turn, strict=True)],
             "truncated": truncated, "eot_lost": eot_lost}
+
+
+def _learns(example: dict) -> bool:
+    return any(label != -100 for label in example["labels"])
 
 
 def chat_template_check(tokenizer) -> None:
@@ -422,12 +425,14 @@ def train(config: TrainConfig, conversations: list[list[dict]], *, on_step: Call
                             f"({limit})")
     chat_template_check(tokenizer)
     targets = resolve_target_modules(model, hp.target_modules)
-    examples = [e for e in (tokenize_conversation(tokenizer, c, hp.max_seq_length) for c in conversations) if e]
+    tokenized = [e for e in (tokenize_conversation(tokenizer, c, hp.max_seq_length) for c in conversations) if e]
+    truncated = sum(e["truncated"] for e in tokenized)
+    eot_lost = sum(e["eot_lost"] for e in tokenized)
+    examples = [e for e in tokenized if _learns(e)]
     skipped = len(conversations) - len(examples)
     if not examples:
-        raise TrainingError("no example has an assistant turn to learn from")
-    truncated = sum(e["truncated"] for e in examples)
-    eot_lost = sum(e["eot_lost"] for e in examples)
+        raise TrainingError(f"no example has an assistant turn to learn from within max_seq_length "
+                            f"{hp.max_seq_length}")
     if truncated:
         log(f"{truncated} example(s) had answer tokens cut by max_seq_length {hp.max_seq_length} "
             f"({eot_lost} lost their end-of-turn token)")
@@ -435,7 +440,8 @@ def train(config: TrainConfig, conversations: list[list[dict]], *, on_step: Call
     if hp.packing:
         examples = pack(examples, hp.max_seq_length)
     evals = [{"input_ids": e["input_ids"], "labels": e["labels"]}
-             for e in (tokenize_conversation(tokenizer, c, hp.max_seq_length) for c in eval_conversations or []) if e]
+             for e in (tokenize_conversation(tokenizer, c, hp.max_seq_length) for c in eval_conversations or [])
+             if e and _learns(e)]
     peft_config = LoraConfig(r=hp.r, lora_alpha=hp.alpha, lora_dropout=hp.dropout, target_modules=targets,
                              task_type="CAUSAL_LM")
     model = get_peft_model(model, peft_config)
