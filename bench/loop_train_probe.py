@@ -111,7 +111,12 @@ def main() -> None:
                          max_seq_length=a.max_seq, save_steps=10_000, dropout=0.05)
     with tempfile.TemporaryDirectory() as tmp:
         result = train(TrainConfig(base_model=str(base), output_dir=f"{tmp}/ckpt", adapter_dir=f"{tmp}/adapter",
-                                   hyperparams=hp), convs, eval_conversations=eval_convs, log=lambda t: None)
+                                   hyperparams=hp), convs, eval_conversations=eval_convs,
+                       log=lambda t: print(t, file=sys.stderr, flush=True),
+                       on_step=lambda i: print(f"step {i.step}/{i.total_steps} loss {i.loss:.4f}", file=sys.stderr,
+                                               flush=True),
+                       on_eval=lambda step, loss: print(f"eval loss at {step}: {loss:.4f}", file=sys.stderr,
+                                                        flush=True))
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32),
