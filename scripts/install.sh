@@ -18,3 +18,4 @@ if [ ! -f "$stamp" ]; then
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi
+case ",$EXTRAS," in *,ml,*) VENV="$VENV" bash scripts/install-models.sh ;; esac

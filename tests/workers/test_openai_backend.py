@@ -31,7 +31,22 @@ def test_it_generates_through_chat_completions(server):
     [(path, body, _headers)] = server.requests
     assert path == "/v1/chat/completions"
     assert body == {"model": "Qwen/Qwen2.5-0.5B-Instruct", "messages": MESSAGES, "temperature": 0.3, "top_p": 1.0,
-                    "max_tokens": 32, "n": 1, "seed": 11, "top_k": 20}  # repetition_penalty 1.0: not sent
+                    "max_tokens": 32, "n": 1, "seed": 11, "top_k": 20, "repetition_penalty": 1.0}
+
+
+def test_it_sends_neutral_values_so_the_servers_model_defaults_never_apply(server):
+    # vllm serve fills an omitted field from the model's generation_config.json (e.g. repetition_penalty 1.3).
+    _backend(server).generate([_req(temperature=0)])
+    [(_path, body, _headers)] = server.requests
+    assert body["top_k"] == -1 and body["repetition_penalty"] == 1.0 and "seed" not in body
+
+
+def test_it_leaves_the_vllm_extensions_out_for_a_strict_openai_server(server):
+    _backend(server, strict_openai=True).generate([_req(temperature=0.5, seed=3)])
+    [(_path, body, _headers)] = server.requests
+    assert "top_k" not in body and "repetition_penalty" not in body and body["seed"] == 3
+    with pytest.raises(ValueError, match="strict_openai"):
+        _backend(server, strict_openai=True).generate([_req(repetition_penalty=1.2)])
 
 
 def test_it_keeps_order_with_concurrent_requests(server):

@@ -99,3 +99,34 @@ def test_it_serves_several_adapters_on_one_base_without_reloading(backend, tiny_
     assert backend.model is base_model and len(backend.adapters) == 2
     again = backend.generate([_req(PROMPTS[0], temperature=0, adapter=str(tiny_adapter_root))])
     assert again[0].text == mixed[0].text
+
+
+def test_it_ignores_the_sampling_defaults_in_a_models_generation_config(tiny_model_root, tmp_path):  # noqa: F811
+    dirty = tmp_path / "dirty"
+    shutil.copytree(tiny_model_root, dirty)
+    config = json.loads((dirty / "generation_config.json").read_text())
+    config.update(repetition_penalty=1.3, no_repeat_ngram_size=2, do_sample=True, temperature=0.2, top_k=3)
+    (dirty / "generation_config.json").write_text(json.dumps(config))
+    from workers.generation.transformers_backend import TransformersBackend
+
+    clean = TransformersBackend(ModelSpec(base_model=str(tiny_model_root)))
+    own = TransformersBackend(ModelSpec(base_model=str(dirty)))
+    for params in ({"temperature": 0}, {"temperature": 0, "repetition_penalty": 1.3},
+                   {"temperature": 1.0, "seed": 5}):
+        expected = [r.text for r in clean.generate([_req(p, max_new_tokens=24, **params) for p in PROMPTS])]
+        assert [r.text for r in own.generate([_req(p, max_new_tokens=24, **params) for p in PROMPTS])] == expected
+    # ... and the penalty the request asks for is applied once: it changes the greedy answer, but only once.
+    greedy = [r.text for r in clean.generate([_req(p, max_new_tokens=24, temperature=0) for p in PROMPTS])]
+    assert greedy != [r.text for r in clean.generate([_req(p, max_new_tokens=24, temperature=0,
+                                                           repetition_penalty=1.3) for p in PROMPTS])]
+
+
+def test_it_leaves_the_global_random_generator_alone(tiny_model_root):  # noqa: F811
+    import torch
+
+    backend = load_backend(ModelSpec(base_model=str(tiny_model_root)))
+    torch.manual_seed(1234)
+    expected = torch.rand(3)
+    torch.manual_seed(1234)
+    backend.generate([_req(PROMPTS[0], temperature=1.0), _req(PROMPTS[1], temperature=1.0, seed=9)])
+    assert torch.equal(torch.rand(3), expected)

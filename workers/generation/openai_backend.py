@@ -6,8 +6,11 @@ defaults to the base model), `api_key_env` (the NAME of an environment variable 
 itself is never stored), `timeout` (seconds per request, default 120), `max_retries` (default 4),
 `concurrency` (parallel requests, default 4), `lora_name` (name to serve the adapter under).
 
-Parameters: temperature, top_p, max_tokens (= max_new_tokens) and seed are standard; top_k and
-repetition_penalty are vLLM extensions, sent only when set (a strict server would refuse them);
+Parameters: every one the request has is sent, neutral values included, because a server fills what a request
+leaves out from its own defaults (`vllm serve` applies the model's generation_config.json, e.g. a
+repetition_penalty of 1.3): temperature, top_p, max_tokens (= max_new_tokens), seed (when set), and the vLLM
+extensions top_k (-1 = off) and repetition_penalty. `strict_openai: true` is for servers that refuse unknown
+fields (the hosted OpenAI API): the extensions are then left out and a request that sets one is refused.
 no_repeat_ngram_size has no equivalent and is refused (generation_job_create refuses it up front).
 
 Adapters: a request's adapter is registered once with the server's LoRA loading endpoint
@@ -53,6 +56,7 @@ class OpenAIBackend:
         self.max_retries = int(opts.get("max_retries") if opts.get("max_retries") is not None else 4)
         self.concurrency = max(1, int(opts.get("concurrency") or 4))
         self.lora_name = opts.get("lora_name") or ""
+        self.strict_openai = bool(opts.get("strict_openai"))
         self.backoff, self.max_backoff = backoff, max_backoff
         headers = {}
         key_env = opts.get("api_key_env") or ""
@@ -114,10 +118,12 @@ class OpenAIBackend:
                    "max_tokens": p.max_new_tokens, "n": 1}
         if p.seed is not None:
             payload["seed"] = p.seed
-        if p.top_k:
-            payload["top_k"] = p.top_k
-        if p.repetition_penalty != 1.0:
+        if not self.strict_openai:
+            payload["top_k"] = p.top_k if p.top_k else -1
             payload["repetition_penalty"] = p.repetition_penalty
+        elif p.top_k or p.repetition_penalty != 1.0:
+            raise ValueError("top_k and repetition_penalty are not OpenAI API parameters and this backend has "
+                             "strict_openai set; leave them at 0 and 1.0")
         return payload
 
     def _one(self, req: GenerationRequest) -> GenerationResult:

@@ -16,6 +16,7 @@
 """
 import hashlib
 import logging
+import secrets
 import time
 from collections import defaultdict
 
@@ -48,7 +49,9 @@ class _RowSampler(LogitsProcessor):
         for req, pad in zip(requests, pad_lengths):
             p = req.params
             gen = torch.Generator(device="cpu")
-            gen.manual_seed(p.seed if p.seed is not None else torch.seed() % (2**31))
+            # An unseeded request draws its seed from the OS, never from torch's global generator, which it
+            # must not consume or re-seed (other code in the worker relies on it).
+            gen.manual_seed(p.seed if p.seed is not None else secrets.randbits(63))
             warpers = []
             if p.top_k:
                 warpers.append(TopKLogitsWarper(top_k=p.top_k))
@@ -110,6 +113,12 @@ class TransformersBackend:
         self.peft = None  # the PeftModel wrapping self.model once an adapter is loaded
         self.adapters: dict[str, str] = {}  # path -> adapter name
         self.eos_ids = self._eos_ids()
+        # Every request brings all its sampling parameters, applied once by _RowSampler; the model's own
+        # generation_config.json (a repetition_penalty of 1.3, say) would otherwise fill every field left unset
+        # and be applied by `generate` on top. Only the special token ids are kept from it.
+        own = self.model.generation_config
+        self.model.generation_config = GenerationConfig(
+            bos_token_id=own.bos_token_id, eos_token_id=sorted(self.eos_ids), pad_token_id=self.tokenizer.pad_token_id)
         self.load_seconds = time.perf_counter() - started
         logger.info("loaded %s on %s in %.1fs", spec.base_model, device, self.load_seconds)
 
@@ -159,7 +168,9 @@ class TransformersBackend:
         width = enc["input_ids"].shape[1]
         pad_lengths = [width - n for n in prompt_lens]
         sampler = _RowSampler(reqs, pad_lengths, self.eos_ids, self.device)
-        config = GenerationConfig(max_new_tokens=max_new, do_sample=False, num_beams=1,
+        # Neutral values for everything _RowSampler does itself, so `generate` applies none of it a second time.
+        config = GenerationConfig(max_new_tokens=max_new, do_sample=False, num_beams=1, repetition_penalty=1.0,
+                                  no_repeat_ngram_size=0, temperature=1.0, top_k=0, top_p=1.0,
                                   eos_token_id=sorted(self.eos_ids), pad_token_id=self.tokenizer.pad_token_id)
         model = self.model
         context = torch.inference_mode()

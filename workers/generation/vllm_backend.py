@@ -15,15 +15,62 @@ How our SamplingParams map onto vLLM's:
     no_repeat_ngram_size-> NO vLLM equivalent: a request with it > 0 is refused with a clear error (and
                            generation_job_create refuses it before a job starts), never silently ignored.
     stop at EOS         -> vLLM's default: the tokenizer's EOS and the generation_config's eos_token_id.
+LoRA rank: vLLM sizes its LoRA buffers once, at engine start, for `max_lora_rank`, which must be one of
+VLLM_LORA_RANKS. It is set to the smallest of those that fits every adapter the backend is given (the spec's
+`adapter_path` and `options["adapters"]`; at least 16), unless `options["max_lora_rank"]` says otherwise; an
+adapter of a larger rank asked for later is refused with a clear error before it reaches the engine.
 Token counts are vLLM's own (prompt ids; output ids include the EOS token). Latency: vLLM decodes the whole
 batch together, so each candidate gets the batch's wall time.
 """
+import json
 import os
 import time
+from pathlib import Path
 
 from workers.generation.base import GenerationRequest, GenerationResult, ModelSpec
 
 CPU_DEFAULTS = {"gpu_memory_utilization": 0.3}
+# vllm.config.lora.MaxLoRARanks: the values max_lora_rank may take.
+VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
+MIN_LORA_RANK = 16  # vLLM's own default, so small adapters added later still fit
+
+
+class AdapterRankError(ValueError):
+    """An adapter's LoRA rank is more than the vLLM engine can take."""
+
+
+def adapter_rank(path: str | Path) -> int:
+    """The largest LoRA rank in an adapter folder (`r`, and any per-module `rank_pattern` value)."""
+    config_file = Path(path) / "adapter_config.json"
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise AdapterRankError(f"{config_file} cannot be read: {exc}") from None
+    ranks = [int(config.get("r") or 0), *(int(v) for v in (config.get("rank_pattern") or {}).values())]
+    return max(ranks)
+
+
+def adapter_rank_check(path: str | Path, *, max_rank: int = VLLM_LORA_RANKS[-1]) -> int:
+    """The adapter's rank; AdapterRankError when the vllm backend cannot serve it under max_rank."""
+    rank = adapter_rank(path)
+    if rank > max_rank:
+        raise AdapterRankError(f"the adapter {path} has LoRA rank {rank}, above this vLLM engine's max_lora_rank "
+                               f"{max_rank}; vLLM takes ranks up to {VLLM_LORA_RANKS[-1]}, so retrain with a "
+                               f"smaller r or start the backend with a larger max_lora_rank")
+    return rank
+
+
+def max_lora_rank_for(adapters: list[str], requested: int | None = None) -> int:
+    """The max_lora_rank to start vLLM with for these adapters (see the module doc)."""
+    if requested is not None:
+        if int(requested) not in VLLM_LORA_RANKS:
+            raise AdapterRankError(f"max_lora_rank {requested} is not one vLLM accepts: "
+                                   f"{', '.join(map(str, VLLM_LORA_RANKS))}")
+        for path in adapters:
+            adapter_rank_check(path, max_rank=int(requested))
+        return int(requested)
+    needed = max([MIN_LORA_RANK, *(adapter_rank_check(p) for p in adapters)])
+    return next(r for r in VLLM_LORA_RANKS if r >= needed)
 
 
 def _on_cpu() -> bool:
@@ -56,9 +103,11 @@ class VllmBackend:
 
         self._SamplingParams, self._LoRARequest = SamplingParams, LoRARequest
         opts = {**(CPU_DEFAULTS if cpu else {}), **(spec.options or {})}
+        adapters = [*([spec.adapter_path] if spec.adapter_path else []), *(opts.get("adapters") or [])]
+        self.max_lora_rank = max_lora_rank_for(adapters, opts.get("max_lora_rank"))
         engine_args = {
             "model": spec.base_model, "tokenizer": spec.base_model, "trust_remote_code": spec.trust_remote_code,
-            "enable_lora": True, "max_lora_rank": int(opts.get("max_lora_rank", 64)),
+            "enable_lora": True, "max_lora_rank": self.max_lora_rank,
             "max_loras": int(opts.get("max_loras", 4)), "load_format": "safetensors", "seed": 0,
         }
         for name in ("dtype", "max_model_len", "gpu_memory_utilization", "tensor_parallel_size", "enforce_eager"):
@@ -76,6 +125,7 @@ class VllmBackend:
         if not path:
             return None
         if path not in self._loras:
+            adapter_rank_check(path, max_rank=self.max_lora_rank)
             n = len(self._loras) + 1
             self._loras[path] = self._LoRARequest(lora_name=f"adapter-{n}", lora_int_id=n, lora_path=path)
         return self._loras[path]

@@ -2,8 +2,14 @@
 
     train(TrainConfig(...), conversations, on_step=..., log=...) -> TrainResult
 
-- Examples go through the tokenizer's own chat template with `return_assistant_tokens_mask=True`, so only
-  assistant tokens carry a loss (the template must wrap assistant content in {% generation %}).
+- Examples go through the tokenizer's own chat template; only assistant tokens carry a loss. The assistant
+  spans are found without `{% generation %}` tags (most stock templates have none): the conversation is rendered
+  up to each assistant turn with the generation prompt and again with that turn; the characters between are the
+  turn (its end-of-turn token included, trailing whitespace not), and the whole text is tokenized once with
+  offsets so tokens are masked by character span. A template for which that is not a prefix of the next
+  rendering cannot be masked: `chat_template_check` refuses it with the reason.
+- `eval_conversations`: the answer-token loss on them before training and every `eval_steps` (default
+  `save_steps`) and at the end, through `on_eval(step, loss)` and `TrainResult.eval_losses`.
 - Plain `transformers.Trainer` rather than TRL's SFTTrainer: we need only tokenisation with the assistant mask,
   a collator and a callback, and SFTConfig's defaults (bf16, gradient checkpointing) are 4–18x slower on a CPU.
 - Checkpoints every `save_steps` under `output_dir`; calling `train` again with the same output dir resumes from
@@ -21,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from labelstudio_app.training.hyperparams import LoraHyperparams
+from workers.files import share_tree
 
 CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
 
@@ -68,6 +75,9 @@ class TrainResult:
     train_tokens: int
     train_seconds: float
     target_modules: list
+    truncated: int = 0  # examples with answer tokens cut by max_seq_length
+    truncated_eot_lost: int = 0  # ... of which the cut fell inside an answer, so its end-of-turn token was lost
+    eval_losses: list = field(default_factory=list)  # [[step, answer-token loss on eval_conversations], ...]
 
     @property
     def tokens_per_second(self) -> float:
@@ -116,15 +126,101 @@ def read_jsonl_conversations(path: str | Path) -> list[list[dict]]:
 
 # ---- tokenisation ---------------------------------------------------------------------------------------
 
+PROBE_CONVERSATION = [
+    {"role": "system", "content": "You answer briefly."},
+    {"role": "user", "content": "First question?"},
+    {"role": "assistant", "content": "First answer."},
+    {"role": "user", "content": "Second question?"},
+    {"role": "assistant", "content": "Second answer."},
+]
+
+
+def _render(tokenizer, messages: list[dict], *, add_generation_prompt: bool) -> str:
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
+
+
+def assistant_char_spans(tokenizer, messages: list[dict]) -> tuple[str, list[tuple[int, int]]]:
+    """The rendered conversation and the [start, end) character span of each assistant turn in it."""
+    if not getattr(tokenizer, "chat_template", None):
+        raise TrainingError("the tokenizer has no chat template")
+    try:
+        full = _render(tokenizer, messages, add_generation_prompt=False)
+    except Exception as exc:  # jinja raises its own types (raise_exception, undefined, ...)
+        raise TrainingError(f"the chat template cannot render this conversation: {exc}") from None
+    spans = []
+    for i, message in enumerate(messages):
+        if message["role"] != "assistant":
+            continue
+        before = _render(tokenizer, messages[:i], add_generation_prompt=True)
+        upto = _render(tokenizer, messages[:i + 1], add_generation_prompt=False)
+        if not upto.startswith(before):
+            raise TrainingError("the chat template renders the prompt differently once the answer follows it (the "
+                                "generation prompt is not a prefix of the conversation with the answer), so the "
+                                "answer tokens cannot be found")
+        if not full.startswith(upto):
+            raise TrainingError("the chat template renders earlier turns differently once later turns follow "
+                                "(a conversation is not a prefix of its continuation), so the answer tokens "
+                                "cannot be found")
+        start, end = len(before), len(upto)
+        # The end-of-turn token is learned (it is how the model stops); the whitespace after it is not.
+        tail_from = start + len(message["content"]) if upto[start:].startswith(message["content"]) else start
+        end = tail_from + len(upto[tail_from:end].rstrip())
+        if end > start:
+            spans.append((start, end))
+    return full, spans
+
+
 def tokenize_conversation(tokenizer, messages: list[dict], max_length: int) -> dict | None:
-    """input_ids + labels (-100 outside assistant turns), cut to max_length; None when nothing is trainable."""
-    enc = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True,
-                                        return_assistant_tokens_mask=True)
-    ids = list(enc["input_ids"])[:max_length]
-    mask = list(enc["assistant_masks"])[:max_length]
-    if not any(mask):
+    """input_ids + labels (-100 outside assistant turns), cut to max_length; None without an assistant turn.
+
+    Also `truncated` (answer tokens were cut) and `eot_lost` (the cut fell inside an answer)."""
+    text, spans = assistant_char_spans(tokenizer, messages)
+    if not getattr(tokenizer, "is_fast", False):
+        raise TrainingError("the tokenizer is not a fast tokenizer, so it gives no character offsets to mask by")
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    ids = list(enc["input_ids"])
+    turn = [-1] * len(ids)  # index of the assistant span each token belongs to, -1 for none
+    for k, (a, b) in enumerate(enc["offset_mapping"]):
+        for n, (start, end) in enumerate(spans):
+            if a < end and b > start:
+                turn[k] = n
+                break
+    if not any(t >= 0 for t in turn):
         return None
-    return {"input_ids": ids, "labels": [t if m else -100 for t, m in zip(ids, mask, strict=True)]}
+    truncated = any(t >= 0 for t in turn[max_length:])
+    eot_lost = truncated and len(ids) > max_length and turn[max_length - 1] >= 0 and \
+        turn[max_length - 1] == turn[max_length]
+    ids, turn = ids[:max_length], turn[:max_length]
+    # Kept even when the cut leaves no answer token, so the caller counts it as truncated (and skips it).
+    return {"input_ids": ids, "labels": [t if n >= 0 else -100 for t, n in zip(ids, turn, strict=True)],
+            "truncated": truncated, "eot_lost": eot_lost}
+
+
+def _learns(example: dict) -> bool:
+    return any(label != -100 for label in example["labels"])
+
+
+def chat_template_check(tokenizer) -> None:
+    """Raises TrainingError saying why when the tokenizer's chat template cannot be masked for training."""
+    example = tokenize_conversation(tokenizer, PROBE_CONVERSATION, 1_000_000)
+    if example is None:
+        raise TrainingError("the chat template renders no assistant turn")
+    learned = tokenizer.decode([t for t in example["labels"] if t != -100])
+    for message in PROBE_CONVERSATION:
+        if (message["role"] == "assistant") != (message["content"] in learned):
+            raise TrainingError(f"the answer tokens found in the chat template do not match the assistant turns "
+                                f"(found {learned!r})")
+
+
+def chat_template_check_dir(path: str | Path, *, trust_remote_code: bool = False) -> None:
+    """chat_template_check on the tokenizer saved in a model folder (what model registration calls)."""
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"no tokenizer could be loaded from {path}: {exc}") from None
+    chat_template_check(tokenizer)
 
 
 def count_tokens(tokenizer, conversations: list[list[dict]]) -> int:
@@ -229,6 +325,31 @@ def _load_base(config: TrainConfig, log: Callable[[str], None]):
     return model, tokenizer, base_dir
 
 
+def eval_loss(model, examples: list[dict], pad_id: int, batch_size: int = 8) -> float:
+    """Mean loss per answer token over examples (labels -100 elsewhere), in eval mode, without gradients."""
+    import torch
+
+    was_training = model.training
+    model.eval()
+    collate = Collator(pad_id)
+    total, count = 0.0, 0
+    device = next(model.parameters()).device
+    try:
+        with torch.no_grad():
+            for start in range(0, len(examples), batch_size):
+                batch = {k: v.to(device) for k, v in collate(examples[start:start + batch_size]).items()}
+                logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+                labels = batch["labels"][:, 1:]
+                nll = torch.nn.functional.cross_entropy(logits[:, :-1].float().transpose(1, 2), labels,
+                                                        ignore_index=-100, reduction="sum")
+                total += float(nll)
+                count += int((labels != -100).sum())
+    finally:
+        if was_training:
+            model.train()
+    return total / count if count else float("nan")
+
+
 def _callback(on_step, losses: list):
     from transformers import TrainerCallback
 
@@ -257,6 +378,20 @@ def _callback(on_step, losses: list):
     return Progress()
 
 
+def _eval_callback(examples: list[dict], pad_id: int, every: int, record):
+    from transformers import TrainerCallback
+
+    class Eval(TrainerCallback):
+        """The eval loss every `every` steps and after the last one."""
+
+        def on_step_end(self, args, state, control, model=None, **kw):
+            if state.global_step % every == 0 or state.global_step >= state.max_steps:
+                record(state.global_step, eval_loss(model, examples, pad_id, args.per_device_train_batch_size),
+                       state.is_world_process_zero)
+
+    return Eval()
+
+
 def _training_args(config: TrainConfig):
     import torch
     from transformers import TrainingArguments
@@ -275,7 +410,8 @@ def _training_args(config: TrainConfig):
 
 
 def train(config: TrainConfig, conversations: list[list[dict]], *, on_step: Callable[[StepInfo], None] | None = None,
-          log: Callable[[str], None] = print) -> TrainResult:
+          log: Callable[[str], None] = print, eval_conversations: list[list[dict]] | None = None,
+          eval_steps: int | None = None, on_eval: Callable[[int, float], None] | None = None) -> TrainResult:
     """Trains (or resumes) a LoRA adapter on `conversations` and saves it; see the module docstring."""
     from peft import LoraConfig, get_peft_model
     from transformers import PrinterCallback, Trainer, set_seed
@@ -287,14 +423,25 @@ def train(config: TrainConfig, conversations: list[list[dict]], *, on_step: Call
     if limit and hp.max_seq_length > limit:
         raise TrainingError(f"max_seq_length {hp.max_seq_length} is beyond the model's max_position_embeddings "
                             f"({limit})")
+    chat_template_check(tokenizer)
     targets = resolve_target_modules(model, hp.target_modules)
-    examples = [e for e in (tokenize_conversation(tokenizer, c, hp.max_seq_length) for c in conversations) if e]
+    tokenized = [e for e in (tokenize_conversation(tokenizer, c, hp.max_seq_length) for c in conversations) if e]
+    truncated = sum(e["truncated"] for e in tokenized)
+    eot_lost = sum(e["eot_lost"] for e in tokenized)
+    examples = [e for e in tokenized if _learns(e)]
     skipped = len(conversations) - len(examples)
     if not examples:
-        raise TrainingError("no example has an assistant turn to learn from (is the chat template missing "
-                            "{% generation %} tags?)")
+        raise TrainingError(f"no example has an assistant turn to learn from within max_seq_length "
+                            f"{hp.max_seq_length}")
+    if truncated:
+        log(f"{truncated} example(s) had answer tokens cut by max_seq_length {hp.max_seq_length} "
+            f"({eot_lost} lost their end-of-turn token)")
+    examples = [{"input_ids": e["input_ids"], "labels": e["labels"]} for e in examples]
     if hp.packing:
         examples = pack(examples, hp.max_seq_length)
+    evals = [{"input_ids": e["input_ids"], "labels": e["labels"]}
+             for e in (tokenize_conversation(tokenizer, c, hp.max_seq_length) for c in eval_conversations or [])
+             if e and _learns(e)]
     peft_config = LoraConfig(r=hp.r, lora_alpha=hp.alpha, lora_dropout=hp.dropout, target_modules=targets,
                              task_type="CAUSAL_LM")
     model = get_peft_model(model, peft_config)
@@ -302,10 +449,23 @@ def train(config: TrainConfig, conversations: list[list[dict]], *, on_step: Call
     log(f"{len(examples)} training sequences ({skipped} skipped), LoRA on {', '.join(targets)}; "
         + (f"resuming from checkpoint at step {resume_step}" if resume_dir else "starting at step 0"))
     losses: list = []
+    eval_losses: list = []
+
+    def record_eval(step: int, loss: float, report: bool) -> None:
+        eval_losses.append([step, round(loss, 6)])
+        if on_eval and report:
+            on_eval(step, loss)
+
     collator = Collator(tokenizer.pad_token_id)
+    callbacks = [_callback(on_step, losses)]
+    if evals:
+        callbacks.append(_eval_callback(evals, tokenizer.pad_token_id, eval_steps or hp.save_steps, record_eval))
     trainer = Trainer(model=model, args=_training_args(config), train_dataset=examples,
-                      data_collator=collator, callbacks=[_callback(on_step, losses)])
+                      data_collator=collator, callbacks=callbacks)
     trainer.remove_callback(PrinterCallback)  # logs go through on_step / log, not stdout
+    if evals and not resume_dir:
+        # Step 0: the base model's loss (the LoRA update starts at zero), the point every later one is read against.
+        record_eval(0, eval_loss(model, evals, tokenizer.pad_token_id, hp.batch_size), trainer.is_world_process_zero())
     t0 = time.monotonic()
     output = trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
     seconds = time.monotonic() - t0
@@ -313,7 +473,8 @@ def train(config: TrainConfig, conversations: list[list[dict]], *, on_step: Call
     return TrainResult(adapter_dir=config.adapter_dir, merged_dir=merged_dir, base_model_dir=base_dir,
                        steps=output.global_step, resumed_from_step=resume_step, losses=losses,
                        examples=len(examples), skipped=skipped, train_tokens=collator.tokens,
-                       train_seconds=round(seconds, 3), target_modules=targets)
+                       train_seconds=round(seconds, 3), target_modules=targets, truncated=truncated,
+                       truncated_eot_lost=eot_lost, eval_losses=eval_losses)
 
 
 def _save(config: TrainConfig, trainer, tokenizer, targets: list[str]) -> str | None:
@@ -334,6 +495,7 @@ def _save(config: TrainConfig, trainer, tokenizer, targets: list[str]) -> str | 
         merged.save_pretrained(tmp / "merged", safe_serialization=True)
         tokenizer.save_pretrained(tmp / "merged")
         merged_dir = str(final / "merged")
+    share_tree(tmp)  # a serving process of another user reads it (docs/training.md)
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)
