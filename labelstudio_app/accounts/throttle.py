@@ -4,12 +4,23 @@ Failed logins count per (username, address) and, more loosely, per address: a gu
 guessing from one address cannot lock the user out from another.
 """
 import hashlib
+import logging
 
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import UserRateThrottle
 
+logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
+# While the cache (Redis) is down the throttles let requests through: labelling and review keep working
+# through a Redis outage, and a guesser gains a few minutes at most.
+CACHE_ERRORS = (ConnectionError, TimeoutError, OSError)
+try:
+    import redis
+
+    CACHE_ERRORS += (redis.RedisError,)
+except ImportError:  # pragma: no cover - redis is a dependency; the database cache needs none
+    pass
 
 
 def client_ip(request) -> str:
@@ -29,17 +40,24 @@ def _limits(*, username: str, ip: str) -> dict[str, int]:
 
 def login_allowed(*, username: str, ip: str) -> bool:
     limits = _limits(username=username, ip=ip)
-    counts = cache.get_many(list(limits))
+    try:
+        counts = cache.get_many(list(limits))
+    except CACHE_ERRORS as exc:
+        logger.warning("login throttle unavailable, allowing: %s", exc)
+        return True
     return all(counts.get(key, 0) < limit for key, limit in limits.items())
 
 
 def login_failed(*, username: str, ip: str) -> None:
-    for key in _limits(username=username, ip=ip):
-        cache.add(key, 0, WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, WINDOW_SECONDS)
+    try:
+        for key in _limits(username=username, ip=ip):
+            cache.add(key, 0, WINDOW_SECONDS)
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, WINDOW_SECONDS)
+    except CACHE_ERRORS as exc:
+        logger.warning("login throttle unavailable, failure not counted: %s", exc)
 
 
 class ApiWriteThrottle(UserRateThrottle):
@@ -56,4 +74,8 @@ class ApiWriteThrottle(UserRateThrottle):
         # The rate is read per request so that a settings change (and a test's override) applies.
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except CACHE_ERRORS as exc:
+            logger.warning("API write throttle unavailable, allowing: %s", exc)
+            return True

@@ -84,3 +84,14 @@ def test_it_throttles_api_writes_per_user(world, settings):
     assert colleague.post(reverse("api-token-rotate")).status_code == 200
     assert ApiWriteThrottle().get_rate() == "3/min"
     cache.clear()
+
+
+def test_it_lets_logins_and_writes_through_while_the_cache_is_down(world, settings):
+    # Nothing listens on this port (the range kept for these tests): every cache call fails to connect.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:18499/0"}}
+    r = Client(REMOTE_ADDR="10.5.0.1").post(reverse("login"), {"username": "ann_annotator", "password": PASSWORD})
+    assert r.status_code == 302
+    api = APIClient()
+    api.force_authenticate(world.users["manager"])
+    assert api.post(reverse("api-token-rotate")).status_code == 200
