@@ -3,8 +3,8 @@ selectors as the pages."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -80,16 +80,18 @@ class MemberListApi(APIView):
         project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
         return Response(MembershipSerializer(selectors.membership_list(project=project), many=True).data)
 
-    @extend_schema(request=MemberAddSerializer, responses={201: MembershipSerializer})
+    @extend_schema(request=MemberAddSerializer,
+                   responses={202: inline_serializer("MemberAddOut", {"detail": serializers.CharField()})})
     def post(self, request: Request, project_id: int) -> Response:
+        """The same answer whether the username exists or not; GET the list to see the members."""
         project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGERS)
         s = MemberAddSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         try:
-            membership = services.member_add(project=project, **s.validated_data)
+            services.member_add(project=project, **s.validated_data)
         except DjangoValidationError as exc:
             _raise(exc)
-        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+        return Response({"detail": services.member_add_message(**s.validated_data)}, status=status.HTTP_202_ACCEPTED)
 
 
 class MemberDetailApi(APIView):
