@@ -90,6 +90,8 @@ def django_setup(*, database_url: str, redis_url: str | None = None, data_dir: s
     """Points this process's Django at the bench database and migrates it."""
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("FLYWHEEL_DEV", "1")
+    # The benches measure throughput with a few users; the per-user write throttle would be what they measure.
+    os.environ.setdefault("FLYWHEEL_API_WRITE_RATE", "1000000/min")
     os.environ["FLYWHEEL_DATA_DIR"] = data_dir or tempfile.mkdtemp(prefix="flywheel-bench-")
     os.environ["DJANGO_SETTINGS_MODULE"] = "labelstudio_app.settings"
     if redis_url:

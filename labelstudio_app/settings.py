@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so an oversized or malformed request is refused before anything reads its body.
+    "labelstudio_app.core.middleware.RequestLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "labelstudio_app.core.middleware.ContentSecurityPolicyMiddleware",
@@ -103,6 +105,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "labelstudio_app.accounts.tokens.RevokeTokensOnPasswordChange"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -125,27 +128,36 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
+# Behind HTTPS (always, in production): cookies only over HTTPS, and HSTS once the site is known to work on it.
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # Uploads: imports stream from disk; anything larger than this is refused with a clear message.
 MAX_UPLOAD_MB = env_int("FLYWHEEL_MAX_UPLOAD_MB", 512, minimum=1)
+# Any other request body (login, forms, JSON API) above this is refused with 413 before it is read.
+MAX_BODY_MB = env_int("FLYWHEEL_MAX_BODY_MB", 2, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: a refused token answers 401 with WWW-Authenticate, so scripts know to get a new one.
+        "labelstudio_app.accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["labelstudio_app.accounts.throttle.ApiWriteThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "labelstudio_app.core.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": env_str("FLYWHEEL_LOGIN_RATE", "10/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Flywheel API",
@@ -158,11 +170,22 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
 # Celery: the Job table is the truth, the broker only delivers. Without REDIS_URL a filesystem broker
 # needs no server and still lets a real worker process run beside the web server.
 REDIS_URL = env_str("REDIS_URL")
+
+# Throttles count in a cache every web process shares: Redis when there is one, else a database table
+# (created by the core app's migration).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "flywheel-cache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "flywheel_cache"}}
+LOGIN_FAILURES_PER_MINUTE = env_int("FLYWHEEL_LOGIN_FAILURES_PER_MINUTE", 10, minimum=1)
+LOGIN_FAILURES_PER_IP_PER_MINUTE = env_int("FLYWHEEL_LOGIN_FAILURES_PER_IP_PER_MINUTE", 50, minimum=1)
+API_WRITE_RATE = env_str("FLYWHEEL_API_WRITE_RATE", "600/min")
+# API tokens older than this are refused (401); 0 keeps them until revoked, rotated or a password change.
+TOKEN_TTL_DAYS = env_int("FLYWHEEL_TOKEN_TTL_DAYS", 0, minimum=0)
 JOB_STALE_SECONDS = env_int("FLYWHEEL_JOB_STALE_SECONDS", 60, minimum=2)
 JOB_SWEEP_SECONDS = env_int("FLYWHEEL_JOB_SWEEP_SECONDS", 15, minimum=1)
 JOB_MAX_ATTEMPTS = env_int("FLYWHEEL_JOB_MAX_ATTEMPTS", 5, minimum=1)

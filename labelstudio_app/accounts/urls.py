@@ -9,4 +9,6 @@ urlpatterns = [
 
 api_urlpatterns = [
     path("auth/token/", api.TokenApi.as_view(), name="api-token"),
+    path("auth/token/rotate/", api.TokenRotateApi.as_view(), name="api-token-rotate"),
+    path("auth/token/revoke/", api.TokenRevokeApi.as_view(), name="api-token-revoke"),
 ]

@@ -1,21 +1,33 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from labelstudio_app.accounts.throttle import login_allowed, login_failed
+from labelstudio_app.accounts.throttle import client_ip, login_allowed, login_failed
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
+class ThrottledLoginMixin:
+    """Refuses the login while this username from this address (or this address) is throttled."""
+
     def clean(self):
-        ip = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        if not login_allowed(ip=ip):
+        ip = client_ip(self.request) if self.request else ""
+        username = str(self.data.get("username", ""))
+        if not login_allowed(username=username, ip=ip):
             raise forms.ValidationError(_("Too many failed logins. Wait a minute and try again."), code="throttled")
         try:
             return super().clean()
         except forms.ValidationError:
-            login_failed(ip=ip)
+            login_failed(username=username, ip=ip)
             raise
+
+
+class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
+    pass
+
+
+class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    pass
 
 
 class LoginView(auth_views.LoginView):

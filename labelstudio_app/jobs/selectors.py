@@ -2,6 +2,8 @@
 
 Reads, scoped to the user; projects through projects.selectors.project_get_for_<role>, which 404s outsiders (docs/rules.md).
 """
+from pathlib import PurePath
+
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -22,3 +24,15 @@ def job_list_for_user(*, user, project=None) -> QuerySet[Job]:
 
 def job_get_for_user(*, user, job_id: int) -> Job:
     return get_object_or_404(job_list_for_user(user=user), pk=job_id)
+
+
+def job_params_public(*, params):
+    """The job's parameters as users may see them: a server path (an upload's location) is shown as its
+    file name only, wherever it sits in the parameters."""
+    if isinstance(params, dict):
+        return {key: job_params_public(params=value) for key, value in params.items()}
+    if isinstance(params, list):
+        return [job_params_public(params=value) for value in params]
+    if isinstance(params, str) and params.startswith("/"):
+        return PurePath(params).name
+    return params

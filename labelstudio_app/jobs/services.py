@@ -132,11 +132,18 @@ def job_cancel(*, job: Job) -> None:
 
 def jobs_recover() -> int:
     """Resends jobs that a broker outage or a dead worker left behind; claims stay conditional, so a
-    duplicate message is harmless. Returns how many were sent."""
+    duplicate message is harmless. Returns how many were sent.
+
+    A job still queued a stale timeout after it was sent may have lost its message (a Redis crash), so it
+    is sent again; a job waiting behind a long one gets one harmless duplicate per stale timeout. A running
+    job whose cancel was asked for and whose worker then died is finished as cancelled: no worker may claim
+    it again, so nothing else would end it."""
     stale = _stale_before()
+    Job.objects.filter(state=State.RUNNING, cancel_requested=True, heartbeat_at__lt=stale).update(
+        state=State.CANCELLED, finished_at=timezone.now(), message="")
     lost = Job.objects.filter(
         Q(state=State.QUEUED, enqueued_at__isnull=True, created_at__lt=timezone.now() - timedelta(seconds=5))
-        | Q(state=State.QUEUED, enqueued_at__lt=timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS * 10))
+        | Q(state=State.QUEUED, enqueued_at__lt=stale)
         | Q(state=State.RUNNING, heartbeat_at__lt=stale, enqueued_at__lt=stale)
     ).values_list("pk", flat=True)
     sent = 0

@@ -5,8 +5,8 @@ Thin DRF views: no try/except for service errors; core.api_errors answers them i
 """
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -75,13 +75,15 @@ class MemberListApi(APIView):
         project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
         return Response(MembershipSerializer(selectors.membership_list(project=project), many=True).data)
 
-    @extend_schema(request=MemberAddSerializer, responses={201: MembershipSerializer})
+    @extend_schema(request=MemberAddSerializer,
+                   responses={202: inline_serializer("MemberAddOut", {"detail": serializers.CharField()})})
     def post(self, request: Request, project_id: int) -> Response:
+        """The same answer whether the username exists or not; GET the list to see the members."""
         project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
         s = MemberAddSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        membership = services.member_add(project=project, **s.validated_data)
-        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+        services.member_add(project=project, **s.validated_data)
+        return Response({"detail": services.member_add_message(**s.validated_data)}, status=status.HTTP_202_ACCEPTED)
 
 
 class MemberDetailApi(APIView):

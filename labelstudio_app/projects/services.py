@@ -68,13 +68,21 @@ def project_update(*, project: Project, **fields) -> Project:
     return project
 
 
+def member_add_message(*, username: str, role: str) -> str:
+    """What a manager is told after adding a member: the same words whether the account exists or not,
+    so the form cannot be used to find out which usernames exist."""
+    return _("If %(name)s has an account, they now have the role %(role)s.") % {
+        "name": username.strip(), "role": Membership.Role(role).label}
+
+
 @transaction.atomic
-def member_add(*, project: Project, username: str, role: str) -> Membership:
+def member_add(*, project: Project, username: str, role: str) -> Membership | None:
+    """Gives the user the role; an unknown username adds nobody and is not an error (see member_add_message)."""
     if role not in Membership.Role.values:
         raise ValidationError(_("Unknown role %(role)s.") % {"role": role})
-    user = get_user_model().objects.filter(username=username.strip()).first()
+    user = get_user_model().objects.filter(username=username.strip(), is_active=True).first()
     if user is None:
-        raise ValidationError(_("No user named %(name)s.") % {"name": username})
+        return None
     membership, _created = Membership.objects.get_or_create(user=user, project=project, role=role)
     return membership
 

@@ -72,15 +72,17 @@ def project_settings(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 def project_members(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
     form = MemberAddForm(request.POST or None)
+    notice = ""
     if request.method == "POST" and form.is_valid():
+        username, role = form.cleaned_data["username"], form.cleaned_data["role"]
         try:
-            services.member_add(project=project, username=form.cleaned_data["username"],
-                                role=form.cleaned_data["role"])
+            services.member_add(project=project, username=username, role=role)
+            notice = services.member_add_message(username=username, role=role)
             form = MemberAddForm()
         except ValidationError as exc:
             form.add_error("username", exc)
     template = "projects/members.html" + ("#members" if request.htmx else "")
-    return render(request, template, _ctx(request, project, form=form,
+    return render(request, template, _ctx(request, project, form=form, notice=notice,
                                           members=selectors.membership_list(project=project)))
 
 

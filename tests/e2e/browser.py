@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.bootstrap import require
 from tests.conftest import ROOT, _db_url_for_tests, make_world
 from tests.factories import PASSWORD
 
@@ -117,7 +118,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/install-system.sh installs it)")
+        require(f"no Chromium at {CHROMIUM} (scripts/install-system.sh installs it)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
         yield b

@@ -125,3 +125,32 @@ def test_it_leaves_a_job_queued_when_the_broker_is_down(monkeypatch):
     assert services.job_enqueue(job_id=job.pk) is False
     job.refresh_from_db()
     assert job.state == "queued" and job.enqueued_at is None and "broker" in job.message
+
+
+def test_it_finishes_a_cancelled_job_whose_worker_died_as_cancelled(settings):
+    job = JobFactory()
+    services.job_claim(job_id=job.pk, worker="dead")
+    services.job_cancel(job=job)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS + 1))
+    services.jobs_recover()  # what the worker's sweeper runs every few seconds
+    job.refresh_from_db()
+    assert job.state == Job.State.CANCELLED and job.finished_at is not None and job.message == ""
+
+
+def test_it_leaves_a_cancelling_job_with_a_live_worker_running():
+    job = JobFactory()
+    services.job_claim(job_id=job.pk, worker="alive")
+    services.job_cancel(job=job)
+    services.jobs_recover()
+    job.refresh_from_db()
+    assert job.state == Job.State.RUNNING and job.cancel_requested
+
+
+def test_it_resends_a_queued_job_whose_message_was_lost_after_the_stale_timeout(settings):
+    job = JobFactory()
+    sent_at = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
+    Job.objects.filter(pk=job.pk).update(enqueued_at=sent_at)
+    assert services.jobs_recover() == 1
+    job.refresh_from_db()
+    assert job.enqueued_at > sent_at and job.state == Job.State.QUEUED
+    assert services.jobs_recover() == 0  # sent again once, not on every sweep

@@ -41,7 +41,7 @@ def test_it_adds_and_removes_members(client_as, manager, project):
     assert r.status_code == 200 and "标注员_ann" in r.content.decode()
     m = Membership.objects.get(project=project, user=ann)
     r = client_as(manager).post(url, {"username": "nobody", "role": "annotator"})
-    assert "No user named nobody." in r.content.decode()
+    assert "If nobody has an account, they now have the role" in r.content.decode()
     client_as(manager).post(reverse("project-member-remove", kwargs={"project_id": project.pk, "membership_id": m.pk}))
     assert not Membership.objects.filter(pk=m.pk).exists()
 
@@ -138,3 +138,18 @@ def test_it_hides_other_projects_items(api_as, project):
     Membership.objects.create(user=reviewer, project=project, role="reviewer")
     assert api_as(reviewer).get(f"/api/projects/{other.pk}/items/{item.pk}/").status_code == 404
     assert api_as(reviewer).get(f"/api/projects/{project.pk}/items/{item.pk}/").status_code == 404
+
+
+def test_it_answers_member_add_the_same_whether_the_username_exists(client_as, api_as, manager, project):
+    UserFactory(username="real_person")
+    url = reverse("project-members", kwargs={"project_id": project.pk})
+    api_url = reverse("api-project-members", kwargs={"project_id": project.pk})
+
+    def answers(name):
+        page = client_as(manager).post(url, {"username": name, "role": "reviewer"}, HTTP_HX_REQUEST="true")
+        api = api_as(manager).post(api_url, {"username": name, "role": "reviewer"}, format="json")
+        notice = page.content.decode().split('role="status">')[1].split("</p>")[0]
+        return page.status_code, notice.replace(name, "NAME"), api.status_code, api.json()["detail"].replace(name, "NAME")
+
+    assert answers("real_person") == answers("ghost_person")
+    assert Membership.objects.filter(project=project, user__username="real_person", role="reviewer").exists()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.bootstrap import require
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.worker
@@ -24,7 +25,7 @@ PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 @pytest.fixture(scope="module")
 def faults(tmp_path_factory):
     if not shutil.which("redis-server") or not (PG_BIN / "initdb").exists():
-        pytest.skip("needs redis-server and PostgreSQL server binaries to start private instances")
+        require("needs redis-server and PostgreSQL server binaries to start private instances")
     out = tmp_path_factory.mktemp("faults") / "faults.json"
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "FLYWHEEL_TEST_DB_NAME", "FLYWHEEL_DATA_DIR")}
@@ -39,7 +40,7 @@ def test_it_keeps_labelling_and_review_working_while_redis_is_down(faults):
     f = faults["redis"]
     during = f["requests_during_outage"]
     assert during["label-submit"]["status"].get("201", 0) > 0, during
-    assert during["review-submit"]["status"].get("201", 0) > 0 or during.get("review-next", {}).get("status", {}).get("204"), during
+    assert during["review-submit"]["status"].get("201", 0) > 0, during  # reviews must happen, not just be empty
     assert f["errors_5xx_during_outage"] == 0, during
     assert not f.get("reviewers_stuck"), f["reviewers_stuck"]
 
