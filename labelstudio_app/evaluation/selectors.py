@@ -4,7 +4,7 @@ from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
 from labelstudio_app.accounts.models import Membership
-from labelstudio_app.evaluation.models import Candidate, ModelVersion
+from labelstudio_app.evaluation.models import Candidate, ModelVersion, OutboundEndpoint
 from labelstudio_app.jobs.models import Job
 from labelstudio_app.projects.models import Item, Project
 from labelstudio_app.projects.selectors import project_get_for_user
@@ -20,6 +20,15 @@ def project_get_for_manager(*, user, project_id: int) -> Project:
 def _managed(user, project: Project) -> Project:
     # Re-check from the user's side so a caller cannot pass a project it merely holds a reference to.
     return project_get_for_manager(user=user, project_id=project.pk)
+
+
+def outbound_endpoint_names() -> list[str]:
+    """The enabled endpoints a manager may pick for an openai backend (names only: URLs stay with staff)."""
+    return list(OutboundEndpoint.objects.filter(enabled=True).order_by("name").values_list("name", flat=True))
+
+
+def outbound_endpoint_get_enabled(*, name: str) -> OutboundEndpoint | None:
+    return OutboundEndpoint.objects.filter(name=name, enabled=True).first()
 
 
 def model_version_list_for_user(*, user, project: Project) -> QuerySet[ModelVersion]:

@@ -18,3 +18,8 @@ def job_list_for_user(*, user, project=None) -> QuerySet[Job]:
 
 def job_get_for_user(*, user, job_id: int) -> Job:
     return get_object_or_404(job_list_for_user(user=user), pk=job_id)
+
+
+def job_cancel_requested(*, job_id: int) -> bool:
+    """Whether a user asked the job to stop (read by the worker running it)."""
+    return Job.objects.filter(pk=job_id, cancel_requested=True).exists()

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from labelstudio_app.evaluation.models import ModelVersion
+from labelstudio_app.evaluation.models import ModelVersion, OutboundEndpoint
 from labelstudio_app.evaluation.services import model_version_create, model_version_update
 from tests.evaluation.factories import ModelVersionFactory
 from tests.evaluation.fixtures import tiny_adapter_root, tiny_model_root  # noqa: F401
@@ -21,6 +21,11 @@ def roots(tmp_path, settings, tiny_model_root, tiny_adapter_root):  # noqa: F811
     shutil.copytree(tiny_adapter_root, root / "tiny-lora")
     settings.MODEL_ROOTS = [root.resolve()]
     return root
+
+
+@pytest.fixture
+def hub_allowed(settings):
+    settings.ALLOW_HUB_MODELS = True
 
 
 @pytest.fixture
@@ -55,7 +60,7 @@ def test_it_registers_an_adapter_on_a_parent(db, roots, manager):
     assert child.metadata["adapter_parameter_count"] > 0
 
 
-def test_it_stores_a_hub_id_without_fetching_it(db, roots, manager):
+def test_it_stores_a_hub_id_without_fetching_it(db, roots, manager, hub_allowed):
     mv = _create(ProjectFactory(), manager, base_model="Qwen/Qwen2.5-0.5B-Instruct")
     assert mv.base_model == "Qwen/Qwen2.5-0.5B-Instruct" and mv.parameter_count is None
     assert mv.metadata["chat_template"] == "unchecked"
@@ -111,7 +116,7 @@ def test_it_refuses_a_model_without_a_chat_template(db, roots, manager):
         _create(ProjectFactory(), manager, base_model=str(folder))
 
 
-def test_it_lets_only_an_admin_trust_remote_code(db, roots, manager, staff):
+def test_it_lets_only_an_admin_trust_remote_code(db, roots, manager, staff, hub_allowed):
     with pytest.raises(PermissionDenied):
         _create(ProjectFactory(), manager, base_model="org/model", trust_remote_code=True)
     mv = _create(ProjectFactory(), staff, base_model="org/model", trust_remote_code=True)
@@ -121,9 +126,8 @@ def test_it_lets_only_an_admin_trust_remote_code(db, roots, manager, staff):
 
 
 @pytest.mark.parametrize("kw, message", [
-    ({"backend": "openai", "backend_options": {}}, "base_url"),
-    ({"backend": "openai", "backend_options": {"base_url": "http://h:8000/v1", "api_key_env": "sk-123 secret"}},
-     "api_key_env"),
+    ({"backend": "openai", "backend_options": {}}, "endpoint"),
+    ({"backend": "openai", "backend_options": {"endpoint": "nowhere"}}, "not an enabled endpoint"),
     ({"backend_options": {"devcie": "cpu"}}, "Unknown option"),
     ({"backend": "tgi"}, "Unknown backend"),
     ({"name": "  "}, "name is required"),
@@ -133,14 +137,14 @@ def test_it_refuses_bad_backend_settings(db, roots, manager, kw, message):
         _create(ProjectFactory(), manager, **{"base_model": "org/model", **kw})
 
 
-def test_it_keeps_an_openai_version_with_its_server(db, roots, manager):
+def test_it_keeps_an_openai_version_with_its_endpoint(db, roots, manager):
+    OutboundEndpoint.objects.create(name="gpu1", base_url="http://gpu1:8000/v1", api_key_env="VLLM_API_KEY")
     mv = _create(ProjectFactory(), manager, base_model="qwen2.5-7b", backend="openai",
-                 backend_options={"base_url": "http://gpu1:8000/v1/", "api_key_env": "VLLM_API_KEY"})
-    assert mv.backend_options == {"base_url": "http://gpu1:8000/v1", "api_key_env": "VLLM_API_KEY",
-                                  "model": "qwen2.5-7b"}
+                 backend_options={"endpoint": "gpu1"})
+    assert mv.backend_options == {"endpoint": "gpu1", "model": "qwen2.5-7b"}
 
 
-def test_it_refuses_a_duplicate_name_and_a_foreign_parent(db, roots, manager):
+def test_it_refuses_a_duplicate_name_and_a_foreign_parent(db, roots, manager, hub_allowed):
     project = ProjectFactory()
     _create(project, manager, base_model="org/model")
     with pytest.raises(ValidationError, match="already exists"):
@@ -182,7 +186,7 @@ def test_it_registers_from_the_form_and_shows_errors(world, client_as, roots):
     assert not ModelVersion.objects.filter(name="bad").exists()
 
 
-def test_it_serves_crud_over_the_api(world, api_as):
+def test_it_serves_crud_over_the_api(world, api_as, hub_allowed):
     api = api_as(world.users["manager"])
     base = f"/api/projects/{world.project.pk}/model-versions/"
     r = api.post(base, {"name": "qwen-0.5b", "base_model": "Qwen/Qwen2.5-0.5B-Instruct",
@@ -234,7 +238,7 @@ def test_it_refuses_a_nul_escape_in_the_form_json_next_to_the_field(world, clien
     assert not ModelVersion.objects.filter(project=world.project).exists()
 
 
-def test_it_answers_htmx_posts_with_a_fragment_or_hx_redirect(world, client_as):
+def test_it_answers_htmx_posts_with_a_fragment_or_hx_redirect(world, client_as, hub_allowed):
     client = client_as(world.users["manager"])
     url = reverse("model-version-create", kwargs={"project_id": world.project.pk})
     bad = client.post(url, {"name": "", "base_model": "a/b", "backend": "transformers"}, HTTP_HX_REQUEST="true")
