@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from labelstudio_app.evaluation.models import Candidate, ModelVersion, OutboundEndpoint
 from labelstudio_app.evaluation.services import generation_job_create, outbound_endpoints_seed
+from labelstudio_app.jobs import services as job_services
 from labelstudio_app.jobs.models import Job
 from tests.conftest import wait_for
 from tests.evaluation.chat_server import SECRET_BODY, ChatServer
@@ -126,6 +127,51 @@ def test_it_sends_the_key_only_to_the_allowlisted_server_from_a_worker_process(w
                              backend_options={"endpoint": "chat", "model": "qwen"})
     items = [ItemFactory(project=world.project) for _ in range(2)]
     job = generation_job_create(project=world.project, user=world.users["manager"], model_versions=[mv], items=items)
+    job_services.job_enqueue(job_id=job.pk)  # a transactional test may have no commit hook to send it
     wait_for(lambda: Job.objects.get(pk=job.pk).state == Job.State.SUCCEEDED, timeout=60, what="generation")
     assert Candidate.objects.filter(model_version=mv).count() == 2
     assert {h.get("Authorization") for _, _, h in server.chat_requests()} == {"Bearer sk-allowlisted-only"}
+
+
+# ---- bounds and cancel -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("options, message", [
+    ({"timeout": 0}, "timeout"), ({"timeout": 601}, "timeout"), ({"max_retries": 6}, "max_retries"),
+    ({"max_retries": -1}, "max_retries"), ({"concurrency": 0}, "concurrency"),
+])
+def test_it_bounds_timeout_and_retries_on_create_and_patch(world, api_as, options, message):
+    OutboundEndpoint.objects.create(name="gpu1", base_url="http://gpu1:8000/v1")
+    api = api_as(world.users["manager"])
+    r = api.post(_api_base(world), {"name": "x", "base_model": "qwen", "backend": "openai",
+                                    "backend_options": {"endpoint": "gpu1", **options}}, format="json")
+    assert r.status_code == 400 and message in r.json()["backend_options"][0], r.content
+    mv = ModelVersionFactory(project=world.project, backend="openai", base_model="qwen",
+                             backend_options={"endpoint": "gpu1"})
+    r = api.patch(f"{_api_base(world)}{mv.pk}/", {"backend_options": {"endpoint": "gpu1", **options}}, format="json")
+    assert r.status_code == 400 and message in r.json()["backend_options"][0], r.content
+
+
+def test_it_cancels_a_job_whose_server_always_answers_503_within_seconds(worker_process, server):
+    import time
+
+    from tests.conftest import make_world
+
+    world = make_world()
+    OutboundEndpoint.objects.create(name="chat", base_url=server.base_url)
+    server.always = "503"
+    worker_process()
+    # Five retries with exponential back-off would keep it waiting about 15 s before failing.
+    mv = ModelVersionFactory(project=world.project, backend="openai", base_model="qwen",
+                             backend_options={"endpoint": "chat", "max_retries": 5, "concurrency": 1})
+    job = generation_job_create(project=world.project, user=world.users["manager"], model_versions=[mv],
+                                items=[ItemFactory(project=world.project)])
+    job_services.job_enqueue(job_id=job.pk)
+    wait_for(lambda: len(server.chat_requests()) >= 2, timeout=60, what="the first retries")
+    job_services.job_cancel(job=Job.objects.get(pk=job.pk))
+    asked = time.monotonic()
+    wait_for(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=30, what="the job to stop")
+    assert Job.objects.get(pk=job.pk).state == Job.State.CANCELLED
+    assert time.monotonic() - asked < 4
+    seen = len(server.chat_requests())
+    time.sleep(1.5)
+    assert len(server.chat_requests()) == seen  # no attempt after the cancel landed
