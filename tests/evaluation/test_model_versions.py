@@ -251,3 +251,47 @@ def test_it_answers_htmx_posts_with_a_fragment_or_hx_redirect(world, client_as, 
     gone = client.post(reverse("model-version-delete", kwargs={"project_id": world.project.pk,
                                                                "model_version_id": mv.pk}), HTTP_HX_REQUEST="true")
     assert gone["HX-Redirect"].endswith("/models/") and not ModelVersion.objects.filter(pk=mv.pk).exists()
+
+
+# ---- artifacts belong to their project ----------------------------------------------------------------
+
+@pytest.fixture
+def run_adapter(world, tiny_adapter_root):  # noqa: F811
+    """An adapter where training writes it, ARTIFACTS_DIR/adapters/<run id>, for a run of world.project."""
+    from django.conf import settings
+
+    from tests.training import access
+
+    access.setup(world)
+    target = settings.ARTIFACTS_DIR / "adapters" / str(world.training_run.pk)
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(tiny_adapter_root, target)
+    yield target
+    shutil.rmtree(target, ignore_errors=True)
+
+
+def test_it_refuses_another_projects_adapter_with_a_field_error(world, api_as, run_adapter, tiny_model_root):  # noqa: F811
+    from labelstudio_app.accounts.models import Membership
+    from workers.generation.job import model_spec
+
+    other = ProjectFactory(name="B")
+    Membership.objects.create(user=world.users["manager"], project=other, role="manager")
+    api = api_as(world.users["manager"])
+    body = {"name": "borrowed", "base_model": str(tiny_model_root), "adapter_path": str(run_adapter)}
+    r = api.post(f"/api/projects/{other.pk}/model-versions/", body, format="json")
+    assert r.status_code == 400 and "not a model folder of this project" in r.json()["adapter_path"][0], r.content
+    assert not ModelVersion.objects.filter(project=other).exists()
+    # The run's own project registers it, on the shared demo model.
+    assert api.post(f"/api/projects/{world.project.pk}/model-versions/", body, format="json").status_code == 201
+    # A row edited behind the app's back is refused again when a job starts.
+    with pytest.raises(ValidationError, match="not a model folder of this project"):
+        model_spec(ModelVersion(project=other, base_model=str(tiny_model_root), adapter_path=str(run_adapter)))
+
+
+def test_it_refuses_artifacts_that_are_not_model_folders(db, manager, tiny_model_root):  # noqa: F811
+    from django.conf import settings
+
+    exports = settings.ARTIFACTS_DIR / "exports"
+    exports.mkdir(parents=True, exist_ok=True)
+    with pytest.raises(ValidationError, match="not a model folder of this project"):
+        _create(ProjectFactory(), manager, base_model=str(tiny_model_root), adapter_path=str(exports))
