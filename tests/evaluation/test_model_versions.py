@@ -295,3 +295,50 @@ def test_it_refuses_artifacts_that_are_not_model_folders(db, manager, tiny_model
     exports.mkdir(parents=True, exist_ok=True)
     with pytest.raises(ValidationError, match="not a model folder of this project"):
         _create(ProjectFactory(), manager, base_model=str(tiny_model_root), adapter_path=str(exports))
+
+
+# ---- hub ids and dtype ----------------------------------------------------------------------------------
+
+def test_it_refuses_a_hub_id_unless_hub_models_are_allowed(world, api_as, settings):
+    api = api_as(world.users["manager"])
+    base = f"/api/projects/{world.project.pk}/model-versions/"
+    r = api.post(base, {"name": "hub", "base_model": "Qwen/Qwen2.5-0.5B-Instruct"}, format="json")
+    assert r.status_code == 400 and "FLYWHEEL_ALLOW_HUB_MODELS" in r.json()["base_model"][0], r.content
+    settings.ALLOW_HUB_MODELS = True
+    assert api.post(base, {"name": "hub", "base_model": "Qwen/Qwen2.5-0.5B-Instruct"}, format="json").status_code == 201
+
+
+def test_it_refuses_a_hub_id_in_the_worker_when_not_allowed_or_shadowed_by_a_folder(db, settings, tmp_path,
+                                                                                     monkeypatch):
+    from workers.generation.job import model_spec
+
+    mv = ModelVersionFactory(base_model="evil/model")
+    with pytest.raises(ValidationError, match="hub models are not allowed"):
+        model_spec(mv)
+    settings.ALLOW_HUB_MODELS = True
+    assert model_spec(mv).base_model == "evil/model"
+    (tmp_path / "evil" / "model").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)  # the worker's directory holds a folder named like the hub id
+    with pytest.raises(ValidationError, match="refusing to guess"):
+        model_spec(mv)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "__class__", "int8", "Tensor"])
+def test_it_takes_dtype_from_a_fixed_list(db, roots, manager, dtype):
+    project = ProjectFactory()
+    with pytest.raises(ValidationError, match="dtype"):
+        _create(project, manager, base_model=str(roots / "tiny"), backend_options={"dtype": dtype})
+    mv = _create(project, manager, base_model=str(roots / "tiny"), backend_options={"dtype": "bfloat16"})
+    with pytest.raises(ValidationError, match="dtype"):
+        model_version_update(model_version=mv, user=manager, backend_options={"dtype": dtype, "device": "cpu"})
+
+
+def test_it_rechecks_dtype_in_the_worker_before_loading(db, roots, manager):
+    from workers.generation.job import model_spec
+
+    mv = _create(ProjectFactory(), manager, base_model=str(roots / "tiny"), backend_options={"dtype": "float32"})
+    assert model_spec(mv).options == {"dtype": "float32"}
+    ModelVersion.objects.filter(pk=mv.pk).update(backend_options={"dtype": "__class__"})
+    mv.refresh_from_db()
+    with pytest.raises(ValidationError, match="dtype"):
+        model_spec(mv)
