@@ -1,4 +1,5 @@
 """Settings helpers: read the environment and fail loudly on a value that cannot be right."""
+import json
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -41,3 +42,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def env_json_object(name: str) -> dict:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object.")
+    return value

@@ -5,7 +5,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from labelstudio_app.env import env_bool, env_int, env_list, env_str
+from labelstudio_app.env import env_bool, env_int, env_json_object, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -28,6 +28,11 @@ UPLOADS_DIR = DATA_DIR / "uploads"
 BROKER_DIR = DATA_DIR / "broker"
 # Model weights and adapters load only from under these roots (plus hub ids for base models).
 MODEL_ROOTS = [ARTIFACTS_DIR.resolve()] + [Path(p).resolve() for p in env_list("FLYWHEEL_MODEL_ROOTS", [])]
+# Base models given as hub ids (owner/name) are downloaded by the worker: off unless an admin allows it.
+ALLOW_HUB_MODELS = env_bool("FLYWHEEL_ALLOW_HUB_MODELS", False)
+# Seeds the staff-managed allowlist of OpenAI-compatible servers (OutboundEndpoint rows, added on migrate):
+# {"gpu1": {"base_url": "http://gpu1:8000/v1", "api_key_env": "VLLM_API_KEY"}}.
+OUTBOUND_ENDPOINTS = env_json_object("FLYWHEEL_OUTBOUND_ENDPOINTS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

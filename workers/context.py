@@ -1,14 +1,18 @@
 """What a job handler gets: the job, progress reporting, cancellation between batches, a log."""
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 from django.db import close_old_connections, connection
 
-from labelstudio_app.jobs import services
+from labelstudio_app.jobs import selectors, services
 from labelstudio_app.jobs.models import Job
 
 logger = logging.getLogger(__name__)
+# How often the heartbeat thread looks at the job's cancel flag, so a handler stuck waiting (retries,
+# back-off) can stop within about this long instead of at its next batch boundary.
+CANCEL_POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -16,6 +20,8 @@ class JobContext:
     job: Job
     worker: str
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    # Set once a user asked the job to stop; long waits inside a handler watch it.
+    cancel_seen: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def params(self) -> dict:
@@ -34,10 +40,15 @@ class JobContext:
         so only a dead worker ever looks stale."""
 
         def beat():
+            last_beat = time.monotonic()
             try:
-                while not self._stop.wait(interval):
+                while not self._stop.wait(min(interval, CANCEL_POLL_SECONDS)):
                     try:
-                        services.job_heartbeat(job_id=self.job.pk, worker=self.worker)
+                        if selectors.job_cancel_requested(job_id=self.job.pk):
+                            self.cancel_seen.set()
+                        if time.monotonic() - last_beat >= interval:
+                            services.job_heartbeat(job_id=self.job.pk, worker=self.worker)
+                            last_beat = time.monotonic()
                     except services.JobLost:
                         return
                     except Exception:  # a database blip must not kill the job; the next beat retries

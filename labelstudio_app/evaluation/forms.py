@@ -18,7 +18,9 @@ class ModelVersionForm(forms.Form):
     parent = forms.ModelChoiceField(label=_("Parent version"), queryset=ModelVersion.objects.none(), required=False)
     backend = forms.ChoiceField(label=_("Backend"), choices=ModelVersion.Backend.choices)
     backend_options = forms.CharField(label=_("Backend options (JSON)"), required=False, widget=forms.Textarea(
-        attrs={"rows": 3, "placeholder": '{"base_url": "http://gpu1:8000/v1", "api_key_env": "VLLM_API_KEY"}'}))
+        attrs={"rows": 3, "placeholder": '{"endpoint": "gpu1", "model": "qwen2.5-7b"}'}),
+        help_text=_("openai backend: pick an endpoint by name from the list admins manage; a wrong name "
+                    "lists them."))
     parameter_count = forms.IntegerField(label=_("Parameter count"), required=False, min_value=0,
                                          help_text=_("Read from the weights when left empty."))
     trust_remote_code = forms.BooleanField(label=_("Trust remote code (admins only)"), required=False)

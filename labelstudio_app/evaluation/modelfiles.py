@@ -36,9 +36,27 @@ def model_roots() -> list[Path]:
     return [Path(os.path.realpath(p)) for p in settings.MODEL_ROOTS]
 
 
-def path_resolve_in_roots(value: str, *, field_name: str) -> Path:
+def _artifact_owner_check(real: Path, *, project_id: int, field_name: str, raw: str) -> None:
+    """Under ARTIFACTS_DIR, only `models/` (the offline demo models) is shared; `adapters/<run id>` and
+    `training/<run id>` belong to the training run's project; nothing else there is a model folder."""
+    artifacts = Path(os.path.realpath(settings.ARTIFACTS_DIR))
+    if real != artifacts and artifacts not in real.parents:
+        return  # a shared model root (FLYWHEEL_MODEL_ROOTS)
+    parts = real.relative_to(artifacts).parts
+    if parts[:1] == ("models",) and len(parts) > 1:
+        return
+    if len(parts) > 1 and parts[0] in ("adapters", "training") and parts[1].isdigit():
+        from labelstudio_app.training.models import TrainingRun
+
+        if TrainingRun.objects.filter(pk=int(parts[1]), project_id=project_id).exists():
+            return
+    raise ValidationError({field_name: _("%(path)s is not a model folder of this project: a project loads only "
+                                         "its own training artifacts and the shared model roots.") % {"path": raw}})
+
+
+def path_resolve_in_roots(value: str, *, field_name: str, project_id: int) -> Path:
     """The real path of `value` if it lies under one of settings.MODEL_ROOTS; refuses `..` and symlinks
-    that lead out of the roots (the check is on the fully resolved path)."""
+    that lead out of the roots (the check is on the fully resolved path), and another project's artifacts."""
     raw = value.strip()
     if not raw:
         raise ValidationError({field_name: _("A path is required.")})
@@ -51,9 +69,30 @@ def path_resolve_in_roots(value: str, *, field_name: str) -> Path:
     if not any(real == root or root in real.parents for root in roots):
         raise ValidationError({field_name: _("%(path)s is outside the allowed model roots (%(roots)s).")
                                % {"path": raw, "roots": ", ".join(map(str, roots))}})
+    _artifact_owner_check(real, project_id=project_id, field_name=field_name, raw=raw)
     if not real.is_dir():
         raise ValidationError({field_name: _("%(path)s is not a folder.") % {"path": raw}})
     return real
+
+
+def _hub_id_check(raw: str) -> None:
+    if not settings.ALLOW_HUB_MODELS:
+        raise ValidationError({"base_model": _(
+            "%(id)s looks like a hub id; hub models are not allowed here (an admin can allow them with "
+            "FLYWHEEL_ALLOW_HUB_MODELS). Use an absolute path under the model roots.") % {"id": raw}})
+
+
+def base_model_resolve_for_worker(value: str, *, project_id: int) -> str:
+    """What the worker hands to from_pretrained: a folder checked against the roots, or an allowed hub id
+    (refused when a folder of that name exists where the worker runs, which would load instead)."""
+    raw = value.strip()
+    if is_hub_id(raw) and not os.path.isabs(raw):
+        _hub_id_check(raw)
+        if os.path.exists(raw):
+            raise ValidationError({"base_model": _("%(id)s names a folder in the worker's directory as well as a "
+                                                   "hub id; refusing to guess which to load.") % {"id": raw}})
+        return raw
+    return str(path_resolve_in_roots(raw, field_name="base_model", project_id=project_id))
 
 
 def _refuse_unsafe_weights(folder: Path, *, field_name: str) -> list[Path]:
@@ -113,15 +152,16 @@ def chat_template_present(folder: Path) -> bool:
     return False
 
 
-def base_model_inspect(value: str, *, needs_files: bool = True) -> ModelInfo:
-    """Checks a base model given as a local folder (under the roots, safetensors, config, chat template)
-    or a hub id (stored as given; never fetched here)."""
+def base_model_inspect(value: str, *, project_id: int, needs_files: bool = True) -> ModelInfo:
+    """Checks a base model given as a local folder (under the roots, the project's own or shared;
+    safetensors, config, chat template) or a hub id where allowed (stored as given; never fetched here)."""
     raw = value.strip()
     if not raw:
         raise ValidationError({"base_model": _("A base model is required.")})
     if is_hub_id(raw) and not os.path.isabs(raw):
+        _hub_id_check(raw)
         return ModelInfo(path=raw, local=False, warnings=[_("Hub id: not checked here; the worker loads it.")])
-    folder = path_resolve_in_roots(raw, field_name="base_model")
+    folder = path_resolve_in_roots(raw, field_name="base_model", project_id=project_id)
     info = ModelInfo(path=str(folder), local=True)
     if not needs_files:
         return info
@@ -142,9 +182,10 @@ def base_model_inspect(value: str, *, needs_files: bool = True) -> ModelInfo:
     return info
 
 
-def adapter_inspect(value: str) -> ModelInfo:
-    """Checks a PEFT LoRA adapter folder: under the roots, adapter_config.json, safetensors weights."""
-    folder = path_resolve_in_roots(value, field_name="adapter_path")
+def adapter_inspect(value: str, *, project_id: int) -> ModelInfo:
+    """Checks a PEFT LoRA adapter folder: under the roots (the project's own or shared), adapter_config.json,
+    safetensors weights."""
+    folder = path_resolve_in_roots(value, field_name="adapter_path", project_id=project_id)
     if not (folder / "adapter_config.json").is_file():
         raise ValidationError({"adapter_path": _("%(path)s has no adapter_config.json (not a PEFT adapter).")
                                % {"path": folder}})

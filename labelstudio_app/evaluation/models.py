@@ -1,5 +1,30 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboundEndpoint(models.Model):
+    """An OpenAI-compatible server the worker may call, and the environment variable holding its key.
+    Staff manage these (Django admin, seeded from FLYWHEEL_OUTBOUND_ENDPOINTS); managers pick one by name."""
+
+    name = models.SlugField(_("name"), max_length=64, unique=True)
+    base_url = models.CharField(_("base URL"), max_length=500, help_text=_("e.g. http://gpu1:8000/v1"))
+    api_key_env = models.CharField(_("API key variable"), max_length=100, blank=True,
+                                   help_text=_("The NAME of an environment variable on the worker holding the key."))
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from labelstudio_app.evaluation.outbound import base_url_check, key_env_check
+
+        self.base_url = base_url_check(self.base_url)
+        self.api_key_env = key_env_check(self.api_key_env)
 
 
 class ModelVersion(models.Model):

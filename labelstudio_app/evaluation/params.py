@@ -76,6 +76,33 @@ def params_normalise(params: dict | None) -> dict:
     return out
 
 
+# Backend options with numeric bounds (ModelVersion.backend_options): name -> (type, minimum, maximum). A job
+# must stay cancellable and must not hold the worker for hours on one request.
+BACKEND_BOUNDS: dict[str, tuple[type, float, float]] = {
+    "timeout": (float, 1.0, 600.0),
+    "max_retries": (int, 0, 5),
+    "concurrency": (int, 1, 32),
+    "batch_size": (int, 1, 256),
+}
+DTYPES = ("auto", "float32", "float16", "bfloat16")
+
+
+def backend_option_check(name: str, value):
+    """Refuses a bounded backend option out of range, or a dtype not in DTYPES; returns the value."""
+    if name == "dtype":
+        if value not in DTYPES:
+            raise ValidationError(_("dtype: %(value)r is not one of %(known)s.")
+                                  % {"value": value, "known": ", ".join(DTYPES)}, code="invalid")
+        return value
+    if name in BACKEND_BOUNDS:
+        kind, low, high = BACKEND_BOUNDS[name]
+        value = _coerce(name, value, kind)
+        if not low <= value <= high:
+            raise ValidationError(_("%(field)s: %(value)s is out of range (%(low)s to %(high)s).")
+                                  % {"field": name, "value": value, "low": low, "high": high}, code="range")
+    return value
+
+
 def params_hash(params: dict) -> str:
     """sha256 hex of the canonical JSON of the normalised parameters."""
     canonical = json.dumps(params_normalise(params), sort_keys=True, separators=(",", ":"))

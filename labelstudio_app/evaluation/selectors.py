@@ -6,7 +6,7 @@ Reads, scoped to the user; projects through projects.selectors.project_get_for_<
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
-from labelstudio_app.evaluation.models import Candidate, ModelVersion
+from labelstudio_app.evaluation.models import Candidate, ModelVersion, OutboundEndpoint
 from labelstudio_app.jobs.models import Job
 from labelstudio_app.projects.models import Item, Project
 from labelstudio_app.projects.selectors import project_get_for_manager
@@ -15,6 +15,15 @@ from labelstudio_app.projects.selectors import project_get_for_manager
 def _managed(user, project: Project) -> Project:
     # Re-check from the user's side so a caller cannot pass a project it merely holds a reference to.
     return project_get_for_manager(user=user, project_id=project.pk)
+
+
+def outbound_endpoint_names() -> list[str]:
+    """The enabled endpoints a manager may pick for an openai backend (names only: URLs stay with staff)."""
+    return list(OutboundEndpoint.objects.filter(enabled=True).order_by("name").values_list("name", flat=True))
+
+
+def outbound_endpoint_get_enabled(*, name: str) -> OutboundEndpoint | None:
+    return OutboundEndpoint.objects.filter(name=name, enabled=True).first()
 
 
 def model_version_list_for_user(*, user, project: Project) -> QuerySet[ModelVersion]:

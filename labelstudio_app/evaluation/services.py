@@ -4,18 +4,19 @@ Writes. Raises ValidationError (keyed by field), PermissionDenied or core.errors
 """
 import re
 from collections.abc import Iterable
-from urllib.parse import urlparse
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, QuerySet
 from django.utils.translation import gettext as _
 
 from labelstudio_app.accounts import roles as R
 from labelstudio_app.core.errors import Conflict
-from labelstudio_app.evaluation import modelfiles
-from labelstudio_app.evaluation.models import Candidate, ModelVersion
-from labelstudio_app.evaluation.params import params_hash, params_normalise
+from labelstudio_app.evaluation import modelfiles, selectors
+from labelstudio_app.evaluation.models import Candidate, ModelVersion, OutboundEndpoint
+from labelstudio_app.evaluation.outbound import base_url_check, key_env_check
+from labelstudio_app.evaluation.params import backend_option_check, params_hash, params_normalise
 from labelstudio_app.jobs.models import Job
 from labelstudio_app.jobs.services import job_create
 from labelstudio_app.projects.models import Item, Project
@@ -29,9 +30,11 @@ BACKEND_OPTIONS: dict[str, dict[str, type]] = {
     Backend.TRANSFORMERS: {"device": str, "dtype": str, "batch_size": int},
     Backend.VLLM: {"dtype": str, "max_model_len": int, "gpu_memory_utilization": float, "max_lora_rank": int,
                    "max_loras": int, "tensor_parallel_size": int, "batch_size": int, "enforce_eager": bool},
-    Backend.OPENAI: {"base_url": str, "model": str, "api_key_env": str, "timeout": float, "max_retries": int,
-                     "concurrency": int, "lora_name": str, "batch_size": int},
+    Backend.OPENAI: {"endpoint": str, "model": str, "timeout": float, "max_retries": int, "concurrency": int,
+                     "lora_name": str, "batch_size": int},
 }
+# Where an openai backend connects and with which key is the endpoint's business (staff), never a version's.
+STAFF_ONLY_OPTIONS = ("base_url", "api_key_env")
 # Parameters a backend cannot honour; asking for them is refused before a job starts (see docs/generation.md).
 UNSUPPORTED_PARAMS = {Backend.VLLM: ("no_repeat_ngram_size",), Backend.OPENAI: ("no_repeat_ngram_size",)}
 
@@ -60,6 +63,10 @@ def _storable_check(field: str, value, where: str = "") -> None:
 def _options_clean(backend: str, options: dict | None, base_model: str) -> dict:
     options = dict(options or {})
     allowed = BACKEND_OPTIONS[backend]
+    if backend == Backend.OPENAI and set(STAFF_ONLY_OPTIONS) & set(options):
+        raise ValidationError({"backend_options": _(
+            "base_url and api_key_env cannot be set on a model version: pick an endpoint by name "
+            "(\"endpoint\": ...) from the list admins manage.")})
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ValidationError({"backend_options": _("Unknown option(s) for the %(backend)s backend: %(names)s. "
@@ -74,21 +81,56 @@ def _options_clean(backend: str, options: dict | None, base_model: str) -> dict:
             if not ok:
                 raise ValidationError({"backend_options": _("%(name)s: expected %(kind)s, got %(value)r.") % {
                     "name": name, "kind": kind.__name__, "value": value}})
+            try:
+                options[name] = backend_option_check(name, options[name])
+            except ValidationError as exc:
+                raise ValidationError({"backend_options": exc.messages}) from None
     if backend == Backend.OPENAI:
-        url = urlparse(options.get("base_url") or "")
-        if url.scheme not in ("http", "https") or not url.netloc:
+        name = str(options.get("endpoint") or "").strip()
+        if selectors.outbound_endpoint_get_enabled(name=name) is None:
+            known = selectors.outbound_endpoint_names()
             raise ValidationError({"backend_options": _(
-                "base_url: an http(s) URL of an OpenAI-compatible server is required, e.g. http://host:8000/v1.")})
-        options["base_url"] = options["base_url"].rstrip("/")
+                "endpoint: %(name)r is not an enabled endpoint; pick one of: %(known)s.")
+                % {"name": name, "known": ", ".join(known) or _("(none yet: an admin adds them)")}})
+        options["endpoint"] = name
         options.setdefault("model", base_model)
-        env_name = options.get("api_key_env", "")
-        if env_name and not env_name.replace("_", "").isalnum():
-            raise ValidationError({"backend_options": _(
-                "api_key_env: the NAME of an environment variable holding the key (never the key itself).")})
     return options
 
 
-def _model_files_check(*, backend: str, base_model: str, adapter_path: str) -> tuple[str, str, dict, int | None]:
+def backend_options_for_worker(mv: ModelVersion) -> dict:
+    """A version's backend options checked again when a job starts (a row edited behind the app's back
+    still cannot reach out, load a bad dtype or wait unbounded); for openai, the endpoint's URL and key
+    variable replace its name."""
+    options = _options_clean(mv.backend, mv.backend_options, mv.base_model)
+    if mv.backend == Backend.OPENAI:
+        endpoint = selectors.outbound_endpoint_get_enabled(name=options.pop("endpoint"))
+        options["base_url"] = base_url_check(endpoint.base_url)
+        options["api_key_env"] = key_env_check(endpoint.api_key_env)
+    return options
+
+
+def outbound_endpoints_seed() -> int:
+    """Adds the endpoints of settings.OUTBOUND_ENDPOINTS that have no row yet (rows edited by staff win).
+    Returns how many were added."""
+    added = 0
+    for name, spec in (settings.OUTBOUND_ENDPOINTS or {}).items():
+        spec = spec if isinstance(spec, dict) else {"base_url": spec}
+        endpoint = OutboundEndpoint(name=name, base_url=str(spec.get("base_url") or ""),
+                                    api_key_env=str(spec.get("api_key_env") or ""),
+                                    enabled=bool(spec.get("enabled", True)))
+        try:
+            endpoint.full_clean(validate_unique=False)
+        except ValidationError as exc:
+            raise ImproperlyConfigured(f"FLYWHEEL_OUTBOUND_ENDPOINTS[{name!r}]: {exc.messages}") from None
+        _, created = OutboundEndpoint.objects.get_or_create(
+            name=endpoint.name, defaults={"base_url": endpoint.base_url, "api_key_env": endpoint.api_key_env,
+                                          "enabled": endpoint.enabled})
+        added += created
+    return added
+
+
+def _model_files_check(*, project: Project, backend: str, base_model: str,
+                       adapter_path: str) -> tuple[str, str, dict, int | None]:
     metadata: dict = {}
     if backend == Backend.OPENAI:
         # The server loads the base model; we only keep the name it serves. Adapters must still be ours.
@@ -97,12 +139,12 @@ def _model_files_check(*, backend: str, base_model: str, adapter_path: str) -> t
             raise ValidationError({"base_model": _("A base model is required.")})
         count = None
     else:
-        info = modelfiles.base_model_inspect(base_model)
+        info = modelfiles.base_model_inspect(base_model, project_id=project.pk)
         base, count = info.path, info.parameter_count
         metadata["chat_template"] = {True: "ok", False: "missing", None: "unchecked"}[info.chat_template]
         metadata["warnings"] = list(info.warnings)
     if adapter_path.strip():
-        adapter = modelfiles.adapter_inspect(adapter_path)
+        adapter = modelfiles.adapter_inspect(adapter_path, project_id=project.pk)
         metadata["adapter_parameter_count"] = adapter.parameter_count
         metadata.setdefault("warnings", []).extend(adapter.warnings)
         adapter_path = adapter.path
@@ -138,7 +180,7 @@ def model_version_create(*, project: Project, user, name: str, base_model: str, 
         raise ValidationError({"name": _("A model version named %(name)s already exists in this project.")
                                % {"name": name}})
     options = _options_clean(backend, backend_options, base_model.strip())
-    base, adapter, checked, count = _model_files_check(backend=backend, base_model=base_model,
+    base, adapter, checked, count = _model_files_check(project=project, backend=backend, base_model=base_model,
                                                        adapter_path=adapter_path or "")
     try:
         with transaction.atomic():

@@ -36,3 +36,8 @@ def job_params_public(*, params):
     if isinstance(params, str) and params.startswith("/"):
         return PurePath(params).name
     return params
+
+
+def job_cancel_requested(*, job_id: int) -> bool:
+    """Whether a user asked the job to stop (read by the worker running it)."""
+    return Job.objects.filter(pk=job_id, cancel_requested=True).exists()

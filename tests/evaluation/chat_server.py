@@ -6,14 +6,18 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+SECRET_BODY = "internal: postgres://flywheel:hunter2-db-password@10.0.0.5/prod"
+
 
 class ChatServer:
-    """`script` is a list of actions consumed one per chat request: "ok", "500", "400", "429", or
-    ("sleep", seconds); when it runs out every request succeeds. `lora_script` does the same for
+    """`script` is a list of actions consumed one per chat request: "ok", "500", "503", "500-secret" (a 500
+    whose body holds a secret-looking value, SECRET_BODY), "400", "429", or ("sleep", seconds); when it runs
+    out every request gets `always` (None: succeeds). `lora_script` does the same for
     /v1/load_lora_adapter ("ok", "404", "already")."""
 
     def __init__(self):
         self.script: list = []
+        self.always: str | None = None
         self.lora_script: list = []
         self.requests: list[tuple[str, dict, dict]] = []  # (path, json body, headers)
         self.loaded: dict[str, str] = {}
@@ -49,12 +53,16 @@ class ChatServer:
                     return self._send(200, {"status": "ok"})
                 if self.path != "/v1/chat/completions":
                     return self._send(404, {"detail": "Not Found"})
-                action = server.script.pop(0) if server.script else "ok"
+                action = server.script.pop(0) if server.script else (server.always or "ok")
                 if isinstance(action, tuple) and action[0] == "sleep":
                     time.sleep(action[1])
                     action = "ok"
                 if action == "500":
                     return self._send(500, {"error": {"message": "engine overloaded"}})
+                if action == "503":
+                    return self._send(503, {"error": {"message": "warming up"}})
+                if action == "500-secret":
+                    return self._send(500, {"error": {"message": SECRET_BODY}})
                 if action == "429":
                     return self._send(429, {"error": {"message": "slow down"}}, {"Retry-After": "0.05"})
                 if action == "400":

@@ -23,7 +23,8 @@ def tiny_adapter_root(tiny_model_root) -> Path:
     answers differ from the base model's."""
     from tests.evaluation.adapters import make_lora_adapter
 
-    target = Path(settings.ARTIFACTS_DIR) / "adapters" / "tiny-lora"
+    # Under models/ (shared by every project), not adapters/, which holds only training runs' adapters.
+    target = Path(settings.ARTIFACTS_DIR) / "models" / "tiny-lora"
     if not (target / "adapter_model.safetensors").exists():
         make_lora_adapter(tiny_model_root, target, seed=1)
     return target

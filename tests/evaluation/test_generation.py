@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from labelstudio_app.evaluation.models import Candidate
+from labelstudio_app.evaluation.models import Candidate, OutboundEndpoint
 from labelstudio_app.evaluation.prompts import item_messages
 from labelstudio_app.evaluation.services import generation_job_create
 from labelstudio_app.jobs import services as job_services
@@ -24,9 +24,11 @@ def server():
     backends_close()
 
 
-def _openai_mv(project, server, name="served"):
+def _openai_mv(project, server, name="served", **options):
+    OutboundEndpoint.objects.update_or_create(name="chat-test", defaults={"base_url": server.base_url})
     return ModelVersionFactory(project=project, name=name, base_model="qwen-7b", backend="openai",
-                               backend_options={"base_url": server.base_url, "model": "qwen-7b", "max_retries": 0})
+                               backend_options={"endpoint": "chat-test", "model": "qwen-7b", "max_retries": 0,
+                                                **options})
 
 
 def _run_inline(job):

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from labelstudio_app.evaluation.models import ModelVersion
+from labelstudio_app.evaluation.models import ModelVersion, OutboundEndpoint
 from labelstudio_app.evaluation.services import model_version_create, model_version_update
 from tests.evaluation.factories import ModelVersionFactory
 from tests.evaluation.fixtures import tiny_adapter_root, tiny_model_root  # noqa: F401
@@ -21,6 +21,11 @@ def roots(tmp_path, settings, tiny_model_root, tiny_adapter_root):  # noqa: F811
     shutil.copytree(tiny_adapter_root, root / "tiny-lora")
     settings.MODEL_ROOTS = [root.resolve()]
     return root
+
+
+@pytest.fixture
+def hub_allowed(settings):
+    settings.ALLOW_HUB_MODELS = True
 
 
 @pytest.fixture
@@ -55,7 +60,7 @@ def test_it_registers_an_adapter_on_a_parent(db, roots, manager):
     assert child.metadata["adapter_parameter_count"] > 0
 
 
-def test_it_stores_a_hub_id_without_fetching_it(db, roots, manager):
+def test_it_stores_a_hub_id_without_fetching_it(db, roots, manager, hub_allowed):
     mv = _create(ProjectFactory(), manager, base_model="Qwen/Qwen2.5-0.5B-Instruct")
     assert mv.base_model == "Qwen/Qwen2.5-0.5B-Instruct" and mv.parameter_count is None
     assert mv.metadata["chat_template"] == "unchecked"
@@ -111,7 +116,7 @@ def test_it_refuses_a_model_without_a_chat_template(db, roots, manager):
         _create(ProjectFactory(), manager, base_model=str(folder))
 
 
-def test_it_lets_only_an_admin_trust_remote_code(db, roots, manager, staff):
+def test_it_lets_only_an_admin_trust_remote_code(db, roots, manager, staff, hub_allowed):
     with pytest.raises(PermissionDenied):
         _create(ProjectFactory(), manager, base_model="org/model", trust_remote_code=True)
     mv = _create(ProjectFactory(), staff, base_model="org/model", trust_remote_code=True)
@@ -121,9 +126,8 @@ def test_it_lets_only_an_admin_trust_remote_code(db, roots, manager, staff):
 
 
 @pytest.mark.parametrize("kw, message", [
-    ({"backend": "openai", "backend_options": {}}, "base_url"),
-    ({"backend": "openai", "backend_options": {"base_url": "http://h:8000/v1", "api_key_env": "sk-123 secret"}},
-     "api_key_env"),
+    ({"backend": "openai", "backend_options": {}}, "endpoint"),
+    ({"backend": "openai", "backend_options": {"endpoint": "nowhere"}}, "not an enabled endpoint"),
     ({"backend_options": {"devcie": "cpu"}}, "Unknown option"),
     ({"backend": "tgi"}, "Unknown backend"),
     ({"name": "  "}, "name is required"),
@@ -133,14 +137,14 @@ def test_it_refuses_bad_backend_settings(db, roots, manager, kw, message):
         _create(ProjectFactory(), manager, **{"base_model": "org/model", **kw})
 
 
-def test_it_keeps_an_openai_version_with_its_server(db, roots, manager):
+def test_it_keeps_an_openai_version_with_its_endpoint(db, roots, manager):
+    OutboundEndpoint.objects.create(name="gpu1", base_url="http://gpu1:8000/v1", api_key_env="VLLM_API_KEY")
     mv = _create(ProjectFactory(), manager, base_model="qwen2.5-7b", backend="openai",
-                 backend_options={"base_url": "http://gpu1:8000/v1/", "api_key_env": "VLLM_API_KEY"})
-    assert mv.backend_options == {"base_url": "http://gpu1:8000/v1", "api_key_env": "VLLM_API_KEY",
-                                  "model": "qwen2.5-7b"}
+                 backend_options={"endpoint": "gpu1"})
+    assert mv.backend_options == {"endpoint": "gpu1", "model": "qwen2.5-7b"}
 
 
-def test_it_refuses_a_duplicate_name_and_a_foreign_parent(db, roots, manager):
+def test_it_refuses_a_duplicate_name_and_a_foreign_parent(db, roots, manager, hub_allowed):
     project = ProjectFactory()
     _create(project, manager, base_model="org/model")
     with pytest.raises(ValidationError, match="already exists"):
@@ -182,7 +186,7 @@ def test_it_registers_from_the_form_and_shows_errors(world, client_as, roots):
     assert not ModelVersion.objects.filter(name="bad").exists()
 
 
-def test_it_serves_crud_over_the_api(world, api_as):
+def test_it_serves_crud_over_the_api(world, api_as, hub_allowed):
     api = api_as(world.users["manager"])
     base = f"/api/projects/{world.project.pk}/model-versions/"
     r = api.post(base, {"name": "qwen-0.5b", "base_model": "Qwen/Qwen2.5-0.5B-Instruct",
@@ -234,7 +238,7 @@ def test_it_refuses_a_nul_escape_in_the_form_json_next_to_the_field(world, clien
     assert not ModelVersion.objects.filter(project=world.project).exists()
 
 
-def test_it_answers_htmx_posts_with_a_fragment_or_hx_redirect(world, client_as):
+def test_it_answers_htmx_posts_with_a_fragment_or_hx_redirect(world, client_as, hub_allowed):
     client = client_as(world.users["manager"])
     url = reverse("model-version-create", kwargs={"project_id": world.project.pk})
     bad = client.post(url, {"name": "", "base_model": "a/b", "backend": "transformers"}, HTTP_HX_REQUEST="true")
@@ -247,3 +251,94 @@ def test_it_answers_htmx_posts_with_a_fragment_or_hx_redirect(world, client_as):
     gone = client.post(reverse("model-version-delete", kwargs={"project_id": world.project.pk,
                                                                "model_version_id": mv.pk}), HTTP_HX_REQUEST="true")
     assert gone["HX-Redirect"].endswith("/models/") and not ModelVersion.objects.filter(pk=mv.pk).exists()
+
+
+# ---- artifacts belong to their project ----------------------------------------------------------------
+
+@pytest.fixture
+def run_adapter(world, tiny_adapter_root):  # noqa: F811
+    """An adapter where training writes it, ARTIFACTS_DIR/adapters/<run id>, for a run of world.project."""
+    from django.conf import settings
+
+    from tests.training import access
+
+    access.setup(world)
+    target = settings.ARTIFACTS_DIR / "adapters" / str(world.training_run.pk)
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(tiny_adapter_root, target)
+    yield target
+    shutil.rmtree(target, ignore_errors=True)
+
+
+def test_it_refuses_another_projects_adapter_with_a_field_error(world, api_as, run_adapter, tiny_model_root):  # noqa: F811
+    from labelstudio_app.accounts.models import Membership
+    from workers.generation.job import model_spec
+
+    other = ProjectFactory(name="B")
+    Membership.objects.create(user=world.users["manager"], project=other, role="manager")
+    api = api_as(world.users["manager"])
+    body = {"name": "borrowed", "base_model": str(tiny_model_root), "adapter_path": str(run_adapter)}
+    r = api.post(f"/api/projects/{other.pk}/model-versions/", body, format="json")
+    assert r.status_code == 400 and "not a model folder of this project" in r.json()["adapter_path"][0], r.content
+    assert not ModelVersion.objects.filter(project=other).exists()
+    # The run's own project registers it, on the shared demo model.
+    assert api.post(f"/api/projects/{world.project.pk}/model-versions/", body, format="json").status_code == 201
+    # A row edited behind the app's back is refused again when a job starts.
+    with pytest.raises(ValidationError, match="not a model folder of this project"):
+        model_spec(ModelVersion(project=other, base_model=str(tiny_model_root), adapter_path=str(run_adapter)))
+
+
+def test_it_refuses_artifacts_that_are_not_model_folders(db, manager, tiny_model_root):  # noqa: F811
+    from django.conf import settings
+
+    exports = settings.ARTIFACTS_DIR / "exports"
+    exports.mkdir(parents=True, exist_ok=True)
+    with pytest.raises(ValidationError, match="not a model folder of this project"):
+        _create(ProjectFactory(), manager, base_model=str(tiny_model_root), adapter_path=str(exports))
+
+
+# ---- hub ids and dtype ----------------------------------------------------------------------------------
+
+def test_it_refuses_a_hub_id_unless_hub_models_are_allowed(world, api_as, settings):
+    api = api_as(world.users["manager"])
+    base = f"/api/projects/{world.project.pk}/model-versions/"
+    r = api.post(base, {"name": "hub", "base_model": "Qwen/Qwen2.5-0.5B-Instruct"}, format="json")
+    assert r.status_code == 400 and "FLYWHEEL_ALLOW_HUB_MODELS" in r.json()["base_model"][0], r.content
+    settings.ALLOW_HUB_MODELS = True
+    assert api.post(base, {"name": "hub", "base_model": "Qwen/Qwen2.5-0.5B-Instruct"}, format="json").status_code == 201
+
+
+def test_it_refuses_a_hub_id_in_the_worker_when_not_allowed_or_shadowed_by_a_folder(db, settings, tmp_path,
+                                                                                     monkeypatch):
+    from workers.generation.job import model_spec
+
+    mv = ModelVersionFactory(base_model="evil/model")
+    with pytest.raises(ValidationError, match="hub models are not allowed"):
+        model_spec(mv)
+    settings.ALLOW_HUB_MODELS = True
+    assert model_spec(mv).base_model == "evil/model"
+    (tmp_path / "evil" / "model").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)  # the worker's directory holds a folder named like the hub id
+    with pytest.raises(ValidationError, match="refusing to guess"):
+        model_spec(mv)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "__class__", "int8", "Tensor"])
+def test_it_takes_dtype_from_a_fixed_list(db, roots, manager, dtype):
+    project = ProjectFactory()
+    with pytest.raises(ValidationError, match="dtype"):
+        _create(project, manager, base_model=str(roots / "tiny"), backend_options={"dtype": dtype})
+    mv = _create(project, manager, base_model=str(roots / "tiny"), backend_options={"dtype": "bfloat16"})
+    with pytest.raises(ValidationError, match="dtype"):
+        model_version_update(model_version=mv, user=manager, backend_options={"dtype": dtype, "device": "cpu"})
+
+
+def test_it_rechecks_dtype_in_the_worker_before_loading(db, roots, manager):
+    from workers.generation.job import model_spec
+
+    mv = _create(ProjectFactory(), manager, base_model=str(roots / "tiny"), backend_options={"dtype": "float32"})
+    assert model_spec(mv).options == {"dtype": "float32"}
+    ModelVersion.objects.filter(pk=mv.pk).update(backend_options={"dtype": "__class__"})
+    mv.refresh_from_db()
+    with pytest.raises(ValidationError, match="dtype"):
+        model_spec(mv)

@@ -2,8 +2,17 @@
 
 Pure: no ORM. The generation job (workers/generation/job.py) turns rows into requests and results into rows.
 """
+import threading
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
+
+# The job sets this around `generate()`: a backend that waits (retries, back-off) stops when it is set.
+cancel_event: ContextVar[threading.Event | None] = ContextVar("generation_cancel_event", default=None)
+
+
+class GenerationCancelled(Exception):
+    """A backend gave up waiting because the job was asked to stop."""
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ import time
 
 from labelstudio_app.evaluation import modelfiles, selectors, services
 from labelstudio_app.evaluation.prompts import item_messages
+from labelstudio_app.jobs.services import JobCancelled
 from workers.generation.backends import load_backend
-from workers.generation.base import GenerationRequest, ModelSpec, SamplingParams
+from workers.generation.base import GenerationCancelled, GenerationRequest, ModelSpec, SamplingParams, cancel_event
 
 logger = logging.getLogger(__name__)
 DEFAULT_BATCH = 8
@@ -33,15 +34,16 @@ def sample_seed(base_seed: int | None, item_id: int, sample_index: int) -> int:
 
 
 def model_spec(mv) -> ModelSpec:
-    """The backend spec of a model version; local paths are checked against the model roots again here,
-    so a row edited behind the app's back still cannot load weights from elsewhere."""
+    """The backend spec of a model version, every rule checked again here (model roots and the project's
+    own artifacts, hub ids, backend options, the openai endpoint allowlist), so a row edited behind the
+    app's back still cannot load weights from elsewhere or reach out."""
     base, adapter = mv.base_model, mv.adapter_path or None
-    if mv.backend != "openai" and not modelfiles.is_hub_id(base):
-        base = str(modelfiles.path_resolve_in_roots(base, field_name="base_model"))
+    if mv.backend != "openai":
+        base = modelfiles.base_model_resolve_for_worker(base, project_id=mv.project_id)
     if adapter:
-        adapter = str(modelfiles.path_resolve_in_roots(adapter, field_name="adapter_path"))
-    return ModelSpec(base_model=base, backend=mv.backend, adapter_path=adapter, options=dict(mv.backend_options),
-                     trust_remote_code=mv.trust_remote_code)
+        adapter = str(modelfiles.path_resolve_in_roots(adapter, field_name="adapter_path", project_id=mv.project_id))
+    return ModelSpec(base_model=base, backend=mv.backend, adapter_path=adapter,
+                     options=services.backend_options_for_worker(mv), trust_remote_code=mv.trust_remote_code)
 
 
 def _missing(mvs, item_ids: list[int], n_samples: int, params_hash: str) -> dict[int, list[tuple[int, int]]]:
@@ -98,7 +100,13 @@ def generation_run(ctx) -> dict:
                 for item_id, s in batch
             ]
             started = time.perf_counter()
-            results = backend.generate(requests)
+            token = cancel_event.set(ctx.cancel_seen)
+            try:
+                results = backend.generate(requests)
+            except GenerationCancelled:
+                raise JobCancelled(job.pk) from None
+            finally:
+                cancel_event.reset(token)
             generate_seconds += time.perf_counter() - started
             pending.extend(
                 {"item_id": item_id, "model_version_id": mv.pk, "sample_index": s, "params_hash": params_hash,

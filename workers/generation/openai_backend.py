@@ -1,10 +1,11 @@
 """The openai backend: any OpenAI-compatible chat-completions server (`vllm serve`, TGI, llama.cpp, a
 hosted API).
 
-Options (ModelVersion.backend_options): `base_url` (e.g. http://gpu1:8000/v1), `model` (the served name;
-defaults to the base model), `api_key_env` (the NAME of an environment variable holding the key; the key
-itself is never stored), `timeout` (seconds per request, default 120), `max_retries` (default 4),
-`concurrency` (parallel requests, default 4), `lora_name` (name to serve the adapter under).
+Options (the spec the job builds): `base_url` and `api_key_env` (the NAME of an environment variable holding
+the key; the key itself is never stored) come from the staff-managed endpoint the version names, never from
+the version itself; `model` (the served name; defaults to the base model), `timeout` (seconds per request,
+default 120, at most 600), `max_retries` (default 4, at most 5), `concurrency` (parallel requests, default 4),
+`lora_name` (name to serve the adapter under).
 
 Parameters: every one the request has is sent, neutral values included, because a server fills what a request
 leaves out from its own defaults (`vllm serve` applies the model's generation_config.json, e.g. a
@@ -19,7 +20,9 @@ and then asked for as `model=<lora_name>`. "already loaded" counts as success; a
 (404/405) is assumed to serve the adapter under that name already (e.g. `--lora-modules name=path`).
 
 Retries: timeouts, connection errors, 429 and 5xx are retried with exponential backoff (Retry-After wins when
-given); any other 4xx fails at once, since repeating a bad request cannot help.
+given); any other 4xx fails at once, since repeating a bad request cannot help. A cancelled job stops between
+attempts and during the back-off (`base.cancel_event`). Errors name the status and its reason phrase, never
+the response body: the server may be one that should not have been reachable, and its body may hold secrets.
 """
 import contextlib
 import hashlib
@@ -32,7 +35,7 @@ from pathlib import PurePath
 
 import httpx
 
-from workers.generation.base import GenerationRequest, GenerationResult, ModelSpec
+from workers.generation.base import GenerationCancelled, GenerationRequest, GenerationResult, ModelSpec, cancel_event
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,10 @@ class OpenAIError(RuntimeError):
 
 def _transient(status: int) -> bool:
     return status == 429 or status >= 500
+
+
+def _status(response: httpx.Response) -> str:
+    return f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
 
 
 class OpenAIBackend:
@@ -70,9 +77,11 @@ class OpenAIBackend:
         self._lock = threading.Lock()
 
     # ---- HTTP with retries --------------------------------------------------------------------------
-    def _post(self, path: str, payload: dict) -> httpx.Response:
+    def _post(self, path: str, payload: dict, cancel=None) -> httpx.Response:
         attempt = 0
         while True:
+            if cancel is not None and cancel.is_set():
+                raise GenerationCancelled(path)
             try:
                 response = self.client.post(path, json=payload)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
@@ -81,7 +90,7 @@ class OpenAIBackend:
             else:
                 if not _transient(response.status_code):
                     return response
-                error = f"HTTP {response.status_code}: {response.text[:300]}"
+                error = _status(response)
                 retry_after = response.headers.get("retry-after")
             if attempt >= self.max_retries:
                 raise OpenAIError(f"POST {self.base_url}{path} failed after {attempt + 1} attempt(s): {error}")
@@ -90,22 +99,25 @@ class OpenAIBackend:
                 with contextlib.suppress(ValueError):
                     delay = min(self.max_backoff, float(retry_after))
             logger.warning("POST %s%s: %s; retrying in %.2fs", self.base_url, path, error, delay)
-            time.sleep(delay)
+            if cancel is not None:
+                if cancel.wait(delay):  # wakes as soon as the job is cancelled
+                    raise GenerationCancelled(path)
+            else:
+                time.sleep(delay)
             attempt += 1
 
     # ---- adapters -----------------------------------------------------------------------------------
-    def adapter_model_name(self, path: str) -> str:
+    def adapter_model_name(self, path: str, cancel=None) -> str:
         """Registers the adapter with the server once and returns the model name to ask for."""
         with self._lock:
             if path in self._adapters:
                 return self._adapters[path]
             name = self.lora_name or f"{PurePath(path).name}-{hashlib.sha256(path.encode()).hexdigest()[:8]}"
-            response = self._post("/load_lora_adapter", {"lora_name": name, "lora_path": path})
+            response = self._post("/load_lora_adapter", {"lora_name": name, "lora_path": path}, cancel)
             if response.status_code in (404, 405):
                 logger.info("%s has no LoRA loading endpoint; assuming it serves %s already", self.base_url, name)
             elif response.status_code >= 400 and "already" not in response.text.lower():
-                raise OpenAIError(f"the server refused to load adapter {path} as {name}: "
-                                  f"HTTP {response.status_code}: {response.text[:300]}")
+                raise OpenAIError(f"the server refused to load adapter {path} as {name}: {_status(response)}")
             self._adapters[path] = name
             return name
 
@@ -126,30 +138,34 @@ class OpenAIBackend:
                              "strict_openai set; leave them at 0 and 1.0")
         return payload
 
-    def _one(self, req: GenerationRequest) -> GenerationResult:
-        model = self.adapter_model_name(req.adapter) if req.adapter else self.model
+    def _one(self, req: GenerationRequest, cancel=None) -> GenerationResult:
+        model = self.adapter_model_name(req.adapter, cancel) if req.adapter else self.model
         started = time.perf_counter()
-        response = self._post("/chat/completions", self._payload(req, model))
+        response = self._post("/chat/completions", self._payload(req, model), cancel)
         if response.status_code >= 400:
-            raise OpenAIError(f"chat/completions refused the request: HTTP {response.status_code}: "
-                              f"{response.text[:500]}")
+            raise OpenAIError(f"chat/completions refused the request: {_status(response)}")
         latency = int((time.perf_counter() - started) * 1000)
         try:
             body = response.json()
             choice = body["choices"][0]
             text = choice["message"].get("content") or ""
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise OpenAIError(f"not a chat-completions answer ({exc}): {response.text[:300]}") from None
+            raise OpenAIError(f"not a chat-completions answer ({type(exc).__name__})") from None
         usage = body.get("usage") or {}
         return GenerationResult(text=text, prompt_tokens=int(usage.get("prompt_tokens") or 0),
                                 completion_tokens=int(usage.get("completion_tokens") or 0), latency_ms=latency,
                                 finish_reason=str(choice.get("finish_reason") or ""))
 
     def generate(self, requests: list[GenerationRequest]) -> list[GenerationResult]:
+        cancel = cancel_event.get()  # read here: the pool's threads do not share this context
+
+        def one(req: GenerationRequest) -> GenerationResult:
+            return self._one(req, cancel)
+
         if len(requests) <= 1 or self.concurrency == 1:
-            return [self._one(r) for r in requests]
+            return [one(r) for r in requests]
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(requests))) as pool:
-            return list(pool.map(self._one, requests))
+            return list(pool.map(one, requests))
 
     def close(self) -> None:
         self.client.close()
