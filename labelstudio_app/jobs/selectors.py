@@ -1,8 +1,12 @@
 """Reads of jobs, always scoped to what the user may see."""
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from labelstudio_app.accounts.models import Membership
+from django.utils.translation import gettext as _
+
+from labelstudio_app.jobs.kinds import job_kind_get
 from labelstudio_app.jobs.models import Job
 
 
@@ -18,3 +22,12 @@ def job_list_for_user(*, user, project=None) -> QuerySet[Job]:
 
 def job_get_for_user(*, user, job_id: int) -> Job:
     return get_object_or_404(job_list_for_user(user=user), pk=job_id)
+
+
+def job_get_for_cancel(*, user, job_id: int) -> Job:
+    """A job `user` may stop: one they may see (404 otherwise) whose kind they may run; a staff-only kind
+    (training, the self-test, the tiny model) is refused to everyone but staff."""
+    job = job_get_for_user(user=user, job_id=job_id)
+    if job_kind_get(job.kind).staff_only and not user.is_staff:
+        raise PermissionDenied(_("Only an admin may cancel this kind of job."))
+    return job
