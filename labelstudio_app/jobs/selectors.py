@@ -2,10 +2,9 @@
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
-
-from labelstudio_app.accounts.models import Membership
 from django.utils.translation import gettext as _
 
+from labelstudio_app.accounts.models import Membership
 from labelstudio_app.jobs.kinds import job_kind_get
 from labelstudio_app.jobs.models import Job
 
