@@ -114,9 +114,10 @@ class ReviewSubmitApi(APIView):
         d = s.validated_data
         scores = {k: v for k, v in d.items() if k.startswith(("left_", "right_"))}
         try:
-            services.judgment_submit(comparison=comparison, user=request.user, scores=scores,
-                                     preference=d["preference"], comment=d["comment"])
+            judgment = services.judgment_submit(comparison=comparison, user=request.user, scores=scores,
+                                                preference=d["preference"], comment=d["comment"])
         except services.ReviewError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        receipt = {"public_id": comparison.public_id, "preference": d["preference"], "stored": True}
+        shown = services.judgment_preference_shown(comparison=comparison, judgment=judgment)
+        receipt = {"public_id": comparison.public_id, "preference": shown, "stored": True}
         return Response(JudgmentReceiptSerializer(receipt).data, status=status.HTTP_201_CREATED)

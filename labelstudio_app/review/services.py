@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -357,9 +357,10 @@ def comparison_skip(*, comparison: Comparison, user) -> None:
 
 
 def judgment_submit(*, comparison: Comparison, user, scores: dict, preference: str, comment: str = "") -> Judgment:
-    """Locks the comparison, then stores the verdict mapped from Left/Right to A/B. Refused when the
-    comparison was withdrawn, its round is not open, it has its judgments already, this reviewer judged it,
-    or their lease lapsed and the free places went to other reviewers' live leases."""
+    """Locks the comparison, then stores the verdict mapped from Left/Right to A/B. A reviewer who already
+    judged it gets their stored judgment back (a double submit answers as the first one did). Refused when
+    the comparison was withdrawn, its round is not open, it has its judgments already, or their lease lapsed
+    and the free places went to other reviewers' live leases."""
     missing = [f for f in SCORE_FIELDS if f not in scores]
     if missing:
         raise ReviewError(_("scores: missing %(fields)s") % {"fields": ", ".join(missing)})
@@ -370,13 +371,14 @@ def judgment_submit(*, comparison: Comparison, user, scores: dict, preference: s
         raise ReviewError(_("preference: one of left, right, tie, both_bad."))
     now = timezone.now()
     with transaction.atomic():
-        comp = (Comparison.objects.select_for_update(of=("self",)).select_related("round")
-                .annotate(judged=Exists(Judgment.objects.filter(comparison=OuterRef("pk"), reviewer=user)))
-                .get(pk=comparison.pk))
+        comp = Comparison.objects.select_for_update(of=("self",)).select_related("round").get(pk=comparison.pk)
+        # A statement of its own, after the lock: it sees a judgment that this reviewer's other request
+        # committed while this one waited (a subquery in the locking statement would not).
+        stored = Judgment.objects.filter(comparison=comp, reviewer=user).first()
+        if stored is not None:
+            return stored
         if comp.withdrawn or comp.round.status != Status.OPEN:
             raise ReviewError(_("This comparison is no longer open for review."))
-        if comp.judged:
-            raise ReviewError(_("You have already judged this comparison."))
         if comp.judgments_count >= comp.round.overlap:
             raise ReviewError(_("This comparison already has all the judgments it needs."))
         claim = ComparisonClaim.objects.filter(comparison=comp, reviewer=user).first()
@@ -400,3 +402,9 @@ def judgment_submit(*, comparison: Comparison, user, scores: dict, preference: s
             ComparisonClaim.objects.create(comparison=comp, reviewer=user, state=ComparisonClaim.State.DONE,
                                            expires_at=now)
     return judgment
+
+
+def judgment_preference_shown(*, comparison: Comparison, judgment: Judgment) -> str:
+    """The stored A/B preference as the reviewer saw it: left, right, tie or both_bad."""
+    a, b = ("left", "right") if comparison.left_is_a else ("right", "left")
+    return {"a": a, "b": b}.get(judgment.preference, judgment.preference)

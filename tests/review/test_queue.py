@@ -139,7 +139,7 @@ def test_it_serves_and_stores_in_a_fixed_number_of_queries(world, client_as, dja
     assert r.status_code == 200
     for _ in range(3):
         public_id = Comparison.objects.get(claims__reviewer=user, claims__state="open").public_id
-        with django_assert_num_queries(19):  # judgment stored, then a new lease and its card
+        with django_assert_num_queries(20):  # judgment stored (after a fresh "judged already?" read), then a new lease and its card
             r = client.post(reverse("review-submit", kwargs={"project_id": world.project.pk, "public_id": public_id}),
                             SCORES, HTTP_HX_REQUEST="true")
         assert r.status_code == 200 and public_id not in r.content.decode()
@@ -191,3 +191,58 @@ def test_it_never_hands_out_refused_work_under_concurrent_reviewers(overlap):
     per_comparison = Counter(Judgment.objects.filter(comparison__round=rnd).values_list("comparison_id", flat=True))
     assert len(per_comparison) == 16 and set(per_comparison.values()) == {overlap}
     assert not ComparisonClaim.objects.filter(comparison__round=rnd, state="open").exists()
+
+
+def _submit_in_thread(comparison, user, preference, results):
+    from django.db import connection as thread_connection
+
+    try:
+        results.append(_judge(comparison, user, preference=preference))
+    except Exception as exc:  # surfaced by the assertion below
+        results.append(exc)
+    finally:
+        thread_connection.close()
+
+
+def _wait_for_lock_waiters(n, timeout=10.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else the view is frozen for the transaction
+            cursor.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0] >= n:
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"{n} requests never queued on the comparison's lock")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the race needs PostgreSQL row locks")
+def test_it_answers_a_concurrent_double_submit_with_the_stored_judgment():
+    """Two submits of one reviewer queue on the comparison's row lock (held here, as a slow first request
+    would), then run one after the other: the second answers with the judgment the first stored."""
+    from django.db import transaction
+
+    from tests.factories import ProjectFactory
+
+    project = ProjectFactory()
+    _round(project, n_items=1, overlap=2)
+    user = UserFactory()
+    comparison = services.comparison_claim_next(project=project, user=user)
+    results = []
+    threads = [threading.Thread(target=_submit_in_thread, args=(comparison, user, pref, results))
+               for pref in ("left", "right")]
+    with transaction.atomic():
+        Comparison.objects.select_for_update().get(pk=comparison.pk)
+        for t in threads:
+            t.start()
+        _wait_for_lock_waiters(2)
+    for t in threads:
+        t.join(30)
+    assert len(results) == 2 and all(isinstance(r, Judgment) for r in results), results
+    assert results[0].pk == results[1].pk
+    assert Judgment.objects.filter(comparison=comparison).count() == 1
+    assert Comparison.objects.get(pk=comparison.pk).judgments_count == 1

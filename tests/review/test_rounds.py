@@ -100,13 +100,13 @@ def test_it_leases_so_reviewers_do_not_pile_beyond_the_overlap(world):
     assert services.comparison_claim_next(project=world.project, user=r3).pk == c2.pk
 
 
-def test_it_refuses_a_judgment_beyond_the_overlap_and_a_second_one(world):
+def test_it_refuses_a_judgment_beyond_the_overlap_and_answers_a_second_one_as_the_first(world):
     rnd, *_ = _round(world, n_items=1, overlap=1)
     c = rnd.comparisons.get()
     scores = {k: 3 for k in services.SCORE_FIELDS}
-    services.judgment_submit(comparison=c, user=world.users["reviewer"], scores=scores, preference="left")
-    with pytest.raises(services.ReviewError, match="already judged"):
-        services.judgment_submit(comparison=c, user=world.users["reviewer"], scores=scores, preference="left")
+    first = services.judgment_submit(comparison=c, user=world.users["reviewer"], scores=scores, preference="left")
+    again = services.judgment_submit(comparison=c, user=world.users["reviewer"], scores=scores, preference="right")
+    assert again.pk == first.pk and again.preference == first.preference
     with pytest.raises(services.ReviewError, match="all the judgments"):
         services.judgment_submit(comparison=c, user=world.users["manager"], scores=scores, preference="left")
     assert Judgment.objects.count() == 1 and Comparison.objects.get().judgments_count == 1
