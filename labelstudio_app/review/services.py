@@ -145,10 +145,16 @@ def round_build(*, round_id: int) -> dict:
     counts = Comparison.objects.filter(round=rnd).aggregate(
         total=Coalesce(_count(), 0), left_a=Coalesce(_count(Q(left_is_a=True)), 0))
     sides = _balanced_sides(len(todo), counts["left_a"], counts["total"], rng)
-    Comparison.objects.bulk_create(
-        [Comparison(round=rnd, item_id=i, candidate_a_id=cands_a[i], candidate_b_id=cands_b.get(i), left_is_a=s)
-         for i, s in zip(todo, sides)], ignore_conflicts=True)
-    gold = _gold_build(rnd=rnd, cands_a=cands_a, rng=rng)
+    new = [Comparison(round=rnd, item_id=i, candidate_a_id=cands_a[i], candidate_b_id=cands_b.get(i), left_is_a=s)
+           for i, s in zip(todo, sides)]
+    gold_new = _gold_build(rnd=rnd, cands_a=cands_a, rng=rng, used=existing | set(todo))
+    # The queue serves in id order (after the judgment count), and ids follow insertion order: gold checks go
+    # in at random places among the others, never all last, or reviewers could tell them by their position.
+    for position, comparison in sorted(zip(rng.sample(range(len(new) + len(gold_new)), len(gold_new)), gold_new),
+                                       key=lambda pair: pair[0]):
+        new.insert(position, comparison)
+    Comparison.objects.bulk_create(new, ignore_conflicts=True)
+    gold = Comparison.objects.filter(round=rnd, is_gold=True).count()
     summary = {"items": len(item_ids), "comparisons": Comparison.objects.filter(round=rnd, is_gold=False).count(),
                "missing_a": missing_a, "missing_b": missing_b, "gold": gold}
     ComparisonRound.objects.filter(pk=rnd.pk).update(summary=summary)
@@ -159,14 +165,14 @@ def _count(condition=None):
     return Count("pk", filter=condition)
 
 
-def _gold_build(*, rnd, cands_a: dict, rng: random.Random) -> int:
-    """Gold comparisons (attention checks) with a known better side: an item's reference answer (B) against
-    model A's answer to a different question. Items outside the round's selection, so (round, item) stays unique."""
-    have = Comparison.objects.filter(round=rnd, is_gold=True).count()
-    want = rnd.n_gold - have
+def _gold_build(*, rnd, cands_a: dict, rng: random.Random, used: set) -> list[Comparison]:
+    """The gold comparisons (attention checks) still missing, unsaved: each with a known better side, an item's
+    reference answer (B) against model A's answer to a different question. Items outside the round's selection
+    and `used`, so (round, item) stays unique."""
+    want = rnd.n_gold - Comparison.objects.filter(round=rnd, is_gold=True).count()
     if want <= 0 or not cands_a:
-        return have
-    used = set(Comparison.objects.filter(round=rnd).values_list("item_id", flat=True)) | set(rnd.item_ids)
+        return []
+    used = used | set(rnd.item_ids)
     pool = list(Item.objects.filter(project=rnd.project).exclude(reference_answer="").exclude(pk__in=used)
                 .values_list("pk", flat=True)[:5000])
     rng.shuffle(pool)
@@ -177,8 +183,7 @@ def _gold_build(*, rnd, cands_a: dict, rng: random.Random) -> int:
         if options:
             new.append(Comparison(round=rnd, item_id=item_id, candidate_a_id=rng.choice(options), candidate_b=None,
                                   is_gold=True, gold_better="b", left_is_a=rng.random() < 0.5))
-    Comparison.objects.bulk_create(new, ignore_conflicts=True)
-    return Comparison.objects.filter(round=rnd, is_gold=True).count()
+    return new
 
 
 def round_status_set(*, round: ComparisonRound, status: str) -> ComparisonRound:

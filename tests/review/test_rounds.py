@@ -245,3 +245,27 @@ def test_it_creates_a_round_through_the_api_from_a_held_out_list(world, api_as):
         reverse("api-round-list", kwargs={"project_id": world.project.pk}),
         {"name": "x", "model_a": mv_a.pk, "item_ids": ["nope-9"]}, format="json")
     assert bad.status_code == 400 and "nope-9" in bad.content.decode()
+
+
+def test_it_serves_gold_comparisons_at_random_places_not_all_last(world):
+    mv_a, mv_b, items = review_setup(world.project, n_items=20)
+    for i in range(5):
+        ItemFactory(project=world.project, reference_answer=f"gold ref {i}")
+    services.round_create(project=world.project, user=None, name="r", model_a=mv_a, model_b=mv_b, items=items,
+                          n_gold=5, overlap=2)
+    user = world.users["reviewer"]
+    served = []
+    while (c := services.comparison_claim_next(project=world.project, user=user)) is not None:
+        served.append(c.is_gold)
+        services.judgment_submit(comparison=c, user=user, scores={k: 3 for k in services.SCORE_FIELDS},
+                                 preference="tie")
+    assert len(served) == 25 and sum(served) == 5
+    # all five last by chance: 1 in 53,130
+    assert served[-5:] != [True] * 5
+    # the order is stored, so a second reviewer meets the gold checks at the same places
+    other = world.users["manager"]
+    again = []
+    while (c := services.comparison_claim_next(project=world.project, user=other)) is not None:
+        again.append(c.is_gold)
+        services.comparison_skip(comparison=c, user=other)
+    assert again == served
