@@ -145,15 +145,16 @@ def _time_bounded(time_spent_ms, assignment: Assignment | None, now) -> int:
 
 
 def _ensure_claim(*, item: Item, project: Project, user, assignment: Assignment | None, now) -> None:
-    """Needs the item's row lock. The user may submit if they hold a claim or the item still has room."""
-    if assignment is not None and assignment.state == State.REJECTED:
+    """Needs the item's row lock. The user may submit an item they were handed: with a live lease, to edit
+    their submitted annotation, or with a lapsed lease while the item still has room. An item never handed to
+    them (or one they skipped, until the queue hands it back) is refused."""
+    if assignment is None or assignment.state == State.SKIPPED:
+        raise QueueConflict(_("This item was not given to you; take your next item from the labelling page."))
+    if assignment.state == State.REJECTED:
         raise QueueConflict("QA rejected your annotation of this item; it went to another annotator.")
-    if assignment is not None and (assignment.state == State.SUBMITTED
-                                   or (assignment.state == State.LEASED and assignment.leased_until > now)):
+    if assignment.state == State.SUBMITTED or (assignment.state == State.LEASED and assignment.leased_until > now):
         return
-    ok = (_claim_insert(item=item, project=project, user=user, now=now) if assignment is None
-          else _claim_renew(assignment=assignment, item=item, project=project, now=now))
-    if not ok:
+    if not _claim_renew(assignment=assignment, item=item, project=project, now=now):
         raise QueueConflict("Your lease on this item ran out and it was given to other annotators.")
 
 
