@@ -364,8 +364,9 @@ def comparison_skip(*, comparison: Comparison, user) -> None:
 def judgment_submit(*, comparison: Comparison, user, scores: dict, preference: str, comment: str = "") -> Judgment:
     """Locks the comparison, then stores the verdict mapped from Left/Right to A/B. A reviewer who already
     judged it gets their stored judgment back (a double submit answers as the first one did). Refused when
-    the comparison was withdrawn, its round is not open, it has its judgments already, or their lease lapsed
-    and the free places went to other reviewers' live leases."""
+    it was never leased to this reviewer (or they skipped it), the comparison was withdrawn, its round is not
+    open, it has its judgments already, or their lease lapsed and the free places went to other reviewers'
+    live leases."""
     missing = [f for f in SCORE_FIELDS if f not in scores]
     if missing:
         raise ReviewError(_("scores: missing %(fields)s") % {"fields": ", ".join(missing)})
@@ -387,25 +388,23 @@ def judgment_submit(*, comparison: Comparison, user, scores: dict, preference: s
         if comp.judgments_count >= comp.round.overlap:
             raise ReviewError(_("This comparison already has all the judgments it needs."))
         claim = ComparisonClaim.objects.filter(comparison=comp, reviewer=user).first()
-        live = claim is not None and claim.state == ComparisonClaim.State.OPEN and claim.expires_at > now
+        if claim is None or claim.state != ComparisonClaim.State.OPEN:  # never handed to them, or skipped
+            raise ReviewError(_("This comparison was not given to you; take your next one from the review page."))
+        live = claim.expires_at > now
         if not live and comp.judgments_count + (
                 ComparisonClaim.objects.filter(comparison=comp, state=ComparisonClaim.State.OPEN, expires_at__gt=now)
                 .exclude(reviewer=user).count()) >= comp.round.overlap:
             raise ReviewError(_("Your lease on this comparison ran out and it was given to another reviewer."))
         a, b = ("left", "right") if comp.left_is_a else ("right", "left")
         pref = {"tie": "tie", "both_bad": "both_bad", a: "a", b: "b"}[preference]
-        spent = int((now - claim.created_at).total_seconds() * 1000) if claim else 0
+        spent = int((now - claim.created_at).total_seconds() * 1000)
         judgment = Judgment.objects.create(
             comparison=comp, reviewer=user, preference=pref, comment=comment.strip()[:5000],
             time_spent_ms=min(max(spent, 0), MAX_TIME_SPENT_MS),
             **{f"a_{d}": scores[f"{a}_{d}"] for d in DIMENSIONS}, **{f"b_{d}": scores[f"{b}_{d}"] for d in DIMENSIONS},
         )
         Comparison.objects.filter(pk=comp.pk).update(judgments_count=F("judgments_count") + 1)
-        if claim:
-            ComparisonClaim.objects.filter(pk=claim.pk).update(state=ComparisonClaim.State.DONE, expires_at=now)
-        else:
-            ComparisonClaim.objects.create(comparison=comp, reviewer=user, state=ComparisonClaim.State.DONE,
-                                           expires_at=now)
+        ComparisonClaim.objects.filter(pk=claim.pk).update(state=ComparisonClaim.State.DONE, expires_at=now)
     return judgment
 
 

@@ -12,7 +12,7 @@ from labelstudio_app.review import services
 from labelstudio_app.review.models import Comparison, ComparisonClaim, ComparisonRound, Judgment
 from tests.factories import UserFactory
 from tests.review.access import SCORES
-from tests.review.factories import review_setup
+from tests.review.factories import lease, review_setup
 
 SERVICE_SCORES = {k: 3 for k in services.SCORE_FIELDS}
 
@@ -113,6 +113,7 @@ def test_it_serves_the_least_judged_comparison_across_open_rounds_only(world):
     services.round_status_set(round=closed, status="closed")
     helper = UserFactory()
     for c in a.comparisons.all():  # round a: one judgment each already
+        lease(c, helper)
         _judge(c, helper)
     me = world.users["reviewer"]
     seen = []
@@ -246,3 +247,23 @@ def test_it_answers_a_concurrent_double_submit_with_the_stored_judgment():
     assert results[0].pk == results[1].pk
     assert Judgment.objects.filter(comparison=comparison).count() == 1
     assert Comparison.objects.get(pk=comparison.pk).judgments_count == 1
+
+
+def test_it_refuses_a_judgment_on_a_comparison_leased_to_someone_else(world, client_as, api_as):
+    _round(world.project, n_items=2, overlap=2)
+    holder, other = world.users["reviewer"], world.users["manager"]
+    held = services.comparison_claim_next(project=world.project, user=holder)
+    kw = {"project_id": world.project.pk, "public_id": held.public_id}
+    r = api_as(other).post(reverse("api-review-submit", kwargs=kw), SCORES, format="json")
+    assert r.status_code == 409 and "not given to you" in r.json()["detail"]
+    page = client_as(other).post(reverse("review-submit", kwargs=kw), SCORES, HTTP_HX_REQUEST="true")
+    assert page.status_code == 200 and "not given to you" in page.content.decode()
+    assert not Judgment.objects.filter(reviewer=other).exists()
+    # one the reviewer skipped cannot be judged either
+    mine = services.comparison_claim_next(project=world.project, user=other)
+    services.comparison_skip(comparison=mine, user=other)
+    with pytest.raises(services.ReviewError, match="not given to you"):
+        _judge(mine, other)
+    # the holder judges it
+    r = api_as(holder).post(reverse("api-review-submit", kwargs=kw), SCORES, format="json")
+    assert r.status_code == 201 and Judgment.objects.filter(reviewer=holder, comparison=held).exists()

@@ -7,7 +7,7 @@ from labelstudio_app.review import services
 from labelstudio_app.review.models import Comparison, ComparisonClaim, Judgment
 from tests.factories import ItemFactory, UserFactory
 from tests.review.access import SCORES
-from tests.review.factories import CandidateFactory, review_setup
+from tests.review.factories import CandidateFactory, lease, review_setup
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +66,7 @@ def test_it_maps_left_and_right_back_to_a_and_b(world, left_is_a, submitted, sto
     c.refresh_from_db()
     scores = {"left_helpfulness": 5, "left_honesty": 4, "left_harmlessness": 3,
               "right_helpfulness": 1, "right_honesty": 2, "right_harmlessness": 2}
+    lease(c, world.users["reviewer"])
     j = services.judgment_submit(comparison=c, user=world.users["reviewer"], scores=scores, preference=submitted)
     j.refresh_from_db()
     assert j.preference == stored
@@ -104,6 +105,7 @@ def test_it_refuses_a_judgment_beyond_the_overlap_and_answers_a_second_one_as_th
     rnd, *_ = _round(world, n_items=1, overlap=1)
     c = rnd.comparisons.get()
     scores = {k: 3 for k in services.SCORE_FIELDS}
+    lease(c, world.users["reviewer"])
     first = services.judgment_submit(comparison=c, user=world.users["reviewer"], scores=scores, preference="left")
     again = services.judgment_submit(comparison=c, user=world.users["reviewer"], scores=scores, preference="right")
     assert again.pk == first.pk and again.preference == first.preference
@@ -152,6 +154,7 @@ def test_it_adds_gold_comparisons_and_scores_reviewers_on_them(world):
     user = world.users["reviewer"]
     for g in gold:
         right_side = "right" if g.left_is_a else "left"
+        lease(g, user)
         services.judgment_submit(comparison=g, user=user, scores={k: 3 for k in services.SCORE_FIELDS},
                                  preference=right_side if g.pk == gold[0].pk else ("left" if right_side == "right" else "right"))
     st = round_statistics(round=rnd)
@@ -172,6 +175,7 @@ def test_it_replaces_a_flagged_candidate_with_another_sample(world):
 def test_it_withdraws_a_flagged_comparison_without_a_replacement(world):
     rnd, *_ = _round(world, n_items=2)
     c = rnd.comparisons.order_by("id").first()
+    lease(c, world.users["manager"])
     services.judgment_submit(comparison=c, user=world.users["manager"], scores={k: 3 for k in services.SCORE_FIELDS},
                              preference="left")
     assert services.candidate_exclude(comparison=c, side="a") == "withdrawn"
