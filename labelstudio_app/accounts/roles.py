@@ -12,7 +12,10 @@ ALL_ROLES = frozenset(Membership.Role.values)
 MANAGERS = (MANAGER,)
 ANNOTATORS = (ANNOTATOR, MANAGER)  # label items
 REVIEWERS = (REVIEWER, MANAGER)  # QA of annotations, blind review
-ITEM_READERS = (MANAGER, REVIEWER)  # browse items and their labels
+ITEM_READERS = (MANAGER, REVIEWER)  # browse items
+# Who may read what would unblind a review card: reference answers, gold flags and answers, final labels and
+# imported metadata. Reviewers read items (text and context) but never these, unless they also manage.
+ANSWER_KEY_READERS = (MANAGER,)
 
 
 def is_admin(user) -> bool:

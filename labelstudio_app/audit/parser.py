@@ -15,10 +15,21 @@ Rules, tried in this order; the first that decides wins:
 
 Anything else is unparseable (`value is None`): never silently mapped to a class. The text is NFKC-normalised
 first, so full-width letters and punctuation ("Ｂ：", "答案是：") read like their ASCII forms.
+
+The manager's regex runs on the GPU worker, so it is bounded: at most REGEX_MAX_LENGTH characters, refused on
+save when it backtracks catastrophically on a probe text, and every match has a time limit (the `regex`
+package's `timeout=`); an answer on which it runs out of time is unparseable.
 """
 import re
 import unicodedata
 from dataclasses import dataclass, field
+
+import regex as bounded_re
+
+REGEX_MAX_LENGTH = 500
+REGEX_TIMEOUT_S = 0.05  # per answer; a sane answer regex takes microseconds
+# Texts on which nested quantifiers such as (a+)+$ or (\w+\s?)+$ backtrack for ever.
+_REGEX_PROBES = tuple(c * 3000 + "!" for c in ("a", "1", " ", "答"))
 
 UNPARSEABLE = "unparseable"
 AMBIGUOUS = "ambiguous"
@@ -63,6 +74,7 @@ class ParserConfig:
             compiled = regex_compile(regex)
             if compiled.groups < 1:
                 raise ValueError("the regex needs a group around the answer, e.g. 答案[是:：]\\s*(\\w+)")
+            _regex_probe(compiled)
         return cls(options=options, regex=regex, use_keywords=use_keywords)
 
 
@@ -77,11 +89,22 @@ class ParseResult:
         return self.value is not None
 
 
-def regex_compile(regex: str) -> re.Pattern:
+def regex_compile(regex: str) -> bounded_re.Pattern:
+    if len(regex) > REGEX_MAX_LENGTH:
+        raise ValueError(f"the regex is longer than {REGEX_MAX_LENGTH} characters")
     try:
-        return re.compile(regex, re.IGNORECASE)
-    except re.error as exc:
+        return bounded_re.compile(regex, bounded_re.IGNORECASE)
+    except bounded_re.error as exc:
         raise ValueError(f"the regex does not compile: {exc}") from None
+
+
+def _regex_probe(compiled: bounded_re.Pattern) -> None:
+    for probe in _REGEX_PROBES:
+        try:
+            compiled.search(probe, timeout=REGEX_TIMEOUT_S)
+        except TimeoutError:
+            raise ValueError("the regex is too slow (nested repetition such as (a+)+ backtracks without end); "
+                             "simplify it") from None
 
 
 def normalise(text: str) -> str:
@@ -125,7 +148,10 @@ def parse_answer(text: str, config: ParserConfig) -> ParseResult:
     if not text:
         return ParseResult(None, UNPARSEABLE, ["empty answer"])
     if config.regex:
-        match = regex_compile(config.regex).search(text)
+        try:
+            match = regex_compile(config.regex).search(text, timeout=REGEX_TIMEOUT_S)
+        except TimeoutError:
+            return ParseResult(None, UNPARSEABLE, ["the regex ran out of time on this answer"])
         if match:
             captured = match.groupdict().get("answer") or next((g for g in match.groups() if g), "")
             value = _token_option(captured, config)

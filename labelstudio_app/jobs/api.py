@@ -26,7 +26,7 @@ class JobDetailApi(generics.RetrieveAPIView):
 class JobCancelApi(APIView):
     @extend_schema(request=None, responses=JobSerializer)
     def post(self, request: Request, job_id: int) -> Response:
-        job = selectors.job_get_for_user(user=request.user, job_id=job_id)
+        job = selectors.job_get_for_cancel(user=request.user, job_id=job_id)
         services.job_cancel(job=job)
         job.refresh_from_db()
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

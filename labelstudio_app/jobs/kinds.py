@@ -13,17 +13,19 @@ class JobKind:
     queue: str
     handler: str
     label: str
+    staff_only: bool = False  # only staff start these, so only staff may cancel them
 
 
 JOB_KINDS: dict[str, JobKind] = {
-    "selftest": JobKind("default", "workers.selftest.selftest_run", "Worker self-test"),
+    "selftest": JobKind("default", "workers.selftest.selftest_run", "Worker self-test", staff_only=True),
     "import": JobKind("default", "workers.projects.job.import_run", "Import"),
     "export": JobKind("default", "workers.projects.job.export_run", "Export"),
     "generation": JobKind("gpu", "workers.generation.job.generation_run", "Generation"),
-    "training": JobKind("gpu", "workers.training.job.training_run", "Training"),
+    "training": JobKind("gpu", "workers.training.job.training_run", "Training", staff_only=True),
     "snapshot": JobKind("default", "workers.training.snapshot.snapshot_run", "Snapshot token count"),
     "audit": JobKind("gpu", "workers.audit.job.audit_run", "Label audit"),
-    "tiny_model": JobKind("gpu", "workers.generation.tiny.tiny_model_run", "Tiny demo model"),
+    "tiny_model": JobKind("gpu", "workers.generation.tiny.tiny_model_run", "Tiny demo model",
+                          staff_only=True),
 }
 
 

@@ -4,11 +4,14 @@ Reads, scoped to the user; projects through projects.selectors.project_get_for_<
 """
 from pathlib import PurePath
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from labelstudio_app.accounts import roles as R
 from labelstudio_app.accounts.models import Membership
+from labelstudio_app.jobs.kinds import job_kind_get
 from labelstudio_app.jobs.models import Job
 
 
@@ -41,3 +44,12 @@ def job_params_public(*, params):
 def job_cancel_requested(*, job_id: int) -> bool:
     """Whether a user asked the job to stop (read by the worker running it)."""
     return Job.objects.filter(pk=job_id, cancel_requested=True).exists()
+
+
+def job_get_for_cancel(*, user, job_id: int) -> Job:
+    """A job `user` may stop: one they may see (404 otherwise) whose kind they may run; a staff-only kind
+    (training, the self-test, the tiny model) is refused to everyone but staff."""
+    job = job_get_for_user(user=user, job_id=job_id)
+    if job_kind_get(job.kind).staff_only and not user.is_staff:
+        raise PermissionDenied(_("Only an admin may cancel this kind of job."))
+    return job

@@ -29,7 +29,7 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def job_cancel(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
-    job = selectors.job_get_for_user(user=request.user, job_id=job_id)
+    job = selectors.job_get_for_cancel(user=request.user, job_id=job_id)
     services.job_cancel(job=job)
     job.refresh_from_db()
     if request.htmx:

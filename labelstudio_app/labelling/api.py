@@ -89,11 +89,11 @@ class QaNextApi(APIView):
     @extend_schema(responses=QaNextSerializer)
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get_for_reviewer(user=request.user, project_id=project_id)
-        annotation = selectors.annotation_next_for_qa(project=project)
+        annotation = selectors.annotation_next_for_qa(project=project, reviewer=request.user)
         return Response({
             "annotation": AnnotationSerializer(annotation).data if annotation else None,
             "item": _item_out(annotation.item) if annotation else None,
-            "pending": selectors.qa_pending_count(project=project)})
+            "pending": selectors.qa_pending_count(project=project, reviewer=request.user)})
 
 
 class QaDecisionApi(APIView):

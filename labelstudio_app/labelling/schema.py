@@ -7,13 +7,14 @@ A schema is a list of questions, each a dict with `name`, `kind`, `label` (optio
     multi_choice   options: [{value, label, key?}]     value: a list of option values
     flags          options: [{value, label, key?}]     value: a list of option values
     task_type      taxonomy: {"level1": ["level2", ...]}  value: "level1" or "level1 / level2"
-    rating         min, max (integers)                 value: an integer in [min, max] (ordinal)
+    rating         min, max (integers, 0-100)          value: an integer in [min, max] (ordinal)
     text           max_length (optional)               value: a string
 
 Keys are single characters, unique across the whole schema, and never one of the page's own keys.
 Errors name the question ("question 2 (needs_context): ...") or the field, so a manager can fix them.
 """
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 KINDS = ("single_choice", "multi_choice", "task_type", "rating", "text", "flags")
 OPTION_KINDS = ("single_choice", "multi_choice", "flags")
@@ -23,6 +24,7 @@ RESERVED_KEYS = frozenset({"s", "u", "?", " "})  # skip, go back, help; Enter is
 TASK_TYPE_SEPARATOR = " / "
 NAME_MAX = 64
 TEXT_MAX = 20_000
+RATING_LOW, RATING_HIGH = 0, 100  # the page draws one button per point, so the scale must stay small
 
 
 def _where(index: int, question) -> str:
@@ -113,6 +115,9 @@ def _check_question(index: int, question, names: set, keys_seen: dict) -> dict:
         low, high = _check_int(where, question, "min"), _check_int(where, question, "max")
         if low >= high:
             raise ValidationError(f"{where}: 'min' ({low}) must be below 'max' ({high})")
+        if low < RATING_LOW or high > RATING_HIGH:
+            raise ValidationError(_("%(where)s: 'min' and 'max' must be between %(low)s and %(high)s")
+                                  % {"where": where, "low": RATING_LOW, "high": RATING_HIGH})
         clean.update(min=low, max=high)
     elif kind == "text" and "max_length" in question:
         max_length = _check_int(where, question, "max_length")

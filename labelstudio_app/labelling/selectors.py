@@ -61,21 +61,24 @@ def label_progress(*, user, project: Project) -> dict:
     return {"mine": mine, "total": total}
 
 
-def _qa_pending(project: Project):
-    return (Annotation.objects.filter(item__project=project, status=Annotation.Status.SUBMITTED)
-            .filter(Q(qa_requested_at__isnull=False) | Q(item__status=Item.Status.LABELLED)))
+def _qa_pending(project: Project, reviewer=None):
+    """Annotations waiting for QA; for a `reviewer`, without their own (nobody reviews their own work)."""
+    qs = (Annotation.objects.filter(item__project=project, status=Annotation.Status.SUBMITTED)
+          .filter(Q(qa_requested_at__isnull=False) | Q(item__status=Item.Status.LABELLED)))
+    return qs.exclude(annotator=reviewer) if reviewer is not None else qs
 
 
-def annotation_next_for_qa(*, project: Project, after_id: int | None = None) -> Annotation | None:
-    """The next annotation waiting for a reviewer: items sent back to QA first, then labelled items in order."""
-    qs = _qa_pending(project).select_related("item", "annotator")
+def annotation_next_for_qa(*, project: Project, reviewer=None, after_id: int | None = None) -> Annotation | None:
+    """The next annotation waiting for a reviewer (never one of their own): items sent back to QA first, then
+    labelled items in order."""
+    qs = _qa_pending(project, reviewer).select_related("item", "annotator")
     if after_id is not None:
         qs = qs.exclude(pk=after_id)
     return qs.order_by("qa_requested_at", "item_id", "pk").first()
 
 
-def qa_pending_count(*, project: Project) -> int:
-    return _qa_pending(project).count()
+def qa_pending_count(*, project: Project, reviewer=None) -> int:
+    return _qa_pending(project, reviewer).count()
 
 
 def annotation_list_for_item(*, item: Item) -> list[Annotation]:

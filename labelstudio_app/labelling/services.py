@@ -10,7 +10,7 @@ Writes. Raises ValidationError (keyed by field), PermissionDenied or core.errors
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -143,15 +143,16 @@ def _time_bounded(time_spent_ms, assignment: Assignment | None, now) -> int:
 
 
 def _ensure_claim(*, item: Item, project: Project, user, assignment: Assignment | None, now) -> None:
-    """Needs the item's row lock. The user may submit if they hold a claim or the item still has room."""
-    if assignment is not None and assignment.state == State.REJECTED:
+    """Needs the item's row lock. The user may submit an item they were handed: with a live lease, to edit
+    their submitted annotation, or with a lapsed lease while the item still has room. An item never handed to
+    them (or one they skipped, until the queue hands it back) is refused."""
+    if assignment is None or assignment.state == State.SKIPPED:
+        raise Conflict(_("This item was not given to you; take your next item from the labelling page."))
+    if assignment.state == State.REJECTED:
         raise Conflict(_("QA rejected your annotation of this item; it went to another annotator."))
-    if assignment is not None and (assignment.state == State.SUBMITTED
-                                   or (assignment.state == State.LEASED and assignment.leased_until > now)):
+    if assignment.state == State.SUBMITTED or (assignment.state == State.LEASED and assignment.leased_until > now):
         return
-    ok = (_claim_insert(item=item, project=project, user=user, now=now) if assignment is None
-          else _claim_renew(assignment=assignment, item=item, project=project, now=now))
-    if not ok:
+    if not _claim_renew(assignment=assignment, item=item, project=project, now=now):
         raise Conflict(_("Your lease on this item ran out and it was given to other annotators."))
 
 
@@ -165,7 +166,13 @@ def annotation_submit(*, item: Item, user, values, time_spent_ms=0) -> Annotatio
     with transaction.atomic():
         item = Item.objects.select_for_update(of=("self",)).select_related("project").get(pk=item.pk)
         project = item.project
-        assignment = Assignment.objects.filter(item=item, annotator=user).first()
+        # every annotation has its assignment row, so one read brings both and the QA lock
+        assignment = (Assignment.objects.filter(item=item, annotator=user)
+                      .annotate(decided=Exists(Annotation.objects.filter(item=item, annotator=user,
+                                                                         status__in=QA_LOCKED))).first())
+        if assignment is not None and assignment.decided:  # a re-submit must not undo the reviewer's accept or fix
+            raise Conflict(_("A reviewer has already decided on your annotation of this item; it can no "
+                                  "longer be changed."))
         _ensure_claim(item=item, project=project, user=user, assignment=assignment, now=now)
         annotation = Annotation.objects.bulk_create(
             [Annotation(item=item, annotator=user, values=clean, status=Status.SUBMITTED,
@@ -220,12 +227,17 @@ def _item_settle(*, item: Item, project: Project) -> None:
 
 
 QA_ACTIONS = ("accept", "fix", "reject")
+QA_LOCKED = (Status.ACCEPTED, Status.FIXED)  # decided annotations; a rejected one is locked by its assignment
 
 
 def annotation_review(*, annotation: Annotation, user, action: str, values=None) -> Annotation:
     """A reviewer's QA decision. accept: the annotation becomes the item's final label; fix: the reviewer's
     corrected values do; reject: the annotator's slot is freed and the item returns to the queue for
-    another annotator. Raises ValidationError for bad values or an annotation already decided."""
+    another annotator. Only annotations waiting for QA (their item labelled, or sent back to QA) are decided,
+    and never by their own annotator. Raises ValidationError for bad values or an annotation already decided
+    or not waiting, PermissionDenied for one's own annotation."""
+    if annotation.annotator_id == user.pk:
+        raise PermissionDenied(_("You cannot review your own annotation."))
     if action not in QA_ACTIONS:
         raise ValidationError({"action": f"action: must be one of {', '.join(QA_ACTIONS)}"})
     project = annotation.item.project
@@ -234,9 +246,13 @@ def annotation_review(*, annotation: Annotation, user, action: str, values=None)
     with transaction.atomic():
         item = Item.objects.select_for_update(of=("self",)).select_related("project").get(pk=annotation.item_id)
         status = {"accept": Status.ACCEPTED, "fix": Status.FIXED, "reject": Status.REJECTED}[action]
-        changed = Annotation.objects.filter(pk=annotation.pk, status=Status.SUBMITTED).update(
+        waiting = Q(qa_requested_at__isnull=False) if item.status != Item.Status.LABELLED else Q()
+        changed = Annotation.objects.filter(waiting, pk=annotation.pk, status=Status.SUBMITTED).update(
             status=status, qa_values=clean, qa_by=user, qa_at=now, qa_requested_at=None, updated_at=now)
         if not changed:
+            if Annotation.objects.filter(pk=annotation.pk, status=Status.SUBMITTED).exists():
+                raise ValidationError({"action": _("action: this annotation is not waiting for QA (its item "
+                                                   "does not have all its annotations yet)")})
             raise ValidationError({"action": "action: this annotation was already reviewed"})
         if action == "reject":
             Assignment.objects.filter(item=item, annotator_id=annotation.annotator_id).update(state=State.REJECTED)

@@ -3,7 +3,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -115,7 +115,7 @@ def _qa_card(request, project, annotation, *, values=None, errors=None, notice="
         "others": others,
         "widgets": schema_widgets(schema, values if values is not None else (annotation.values if annotation else {}),
                                   field_errors),
-        "pending": selectors.qa_pending_count(project=project),
+        "pending": selectors.qa_pending_count(project=project, reviewer=request.user),
         "roles": project_roles(user=request.user, project_id=project.pk),
     }
 
@@ -124,7 +124,7 @@ def _qa_card(request, project, annotation, *, values=None, errors=None, notice="
 @require_GET
 def qa_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     project = project_get_for_reviewer(user=request.user, project_id=project_id)
-    annotation = selectors.annotation_next_for_qa(project=project)
+    annotation = selectors.annotation_next_for_qa(project=project, reviewer=request.user)
     template = "labelling/qa.html" + ("#card" if request.htmx else "")
     return render(request, template, _qa_card(request, project, annotation))
 
@@ -139,6 +139,8 @@ def qa_decide(request: HtmxHttpRequest, project_id: int, annotation_id: int) -> 
     notice = ""
     try:
         services.annotation_review(annotation=annotation, user=request.user, action=action, values=values)
+    except PermissionDenied as exc:
+        notice = str(exc)
     except ValidationError as exc:
         if "action" not in getattr(exc, "error_dict", {}):
             template = "labelling/qa.html" + ("#card" if request.htmx else "")
@@ -148,7 +150,7 @@ def qa_decide(request: HtmxHttpRequest, project_id: int, annotation_id: int) -> 
         if notice:
             messages.info(request, notice)
         return redirect("label-qa", project_id=project.pk)
-    nxt = selectors.annotation_next_for_qa(project=project)
+    nxt = selectors.annotation_next_for_qa(project=project, reviewer=request.user)
     return render(request, "labelling/qa.html#card", _qa_card(request, project, nxt, notice=notice))
 
 

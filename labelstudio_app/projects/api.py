@@ -26,6 +26,8 @@ from labelstudio_app.projects.serializers import (
     ExportSerializer,
     ImportPreviewSerializer,
     ImportSerializer,
+    ItemBlindSerializer,
+    ItemPageBlindSerializer,
     ItemPageSerializer,
     ItemSerializer,
     MemberAddSerializer,
@@ -111,15 +113,23 @@ class ItemListApi(APIView):
         page = selectors.item_list_for_user(user=request.user, project_id=project_id, status=g.get("status", ""),
                                             task_type=g.get("task_type", ""), q=g.get("q", "").strip(),
                                             sort=g.get("sort", "id"), after=after, limit=limit)
-        return Response(ItemPageSerializer({"results": page.items, "next_after": page.next_after}).data)
+        serializer = ItemPageSerializer if page.answer_key else ItemPageBlindSerializer
+        return Response(serializer({"results": page.items, "next_after": page.next_after}).data)
 
 
 class ItemDetailApi(generics.RetrieveAPIView):
+    """Managers get the whole item; reviewers get it without the answer key (ItemBlindSerializer)."""
+
     serializer_class = ItemSerializer
 
     def get_object(self):
         return selectors.item_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"],
                                            item_id=self.kwargs["item_id"])
+
+    def retrieve(self, request, *args, **kwargs):
+        item = self.get_object()
+        answer_key = selectors.item_answer_key_visible(user=request.user, project=item.project)
+        return Response((ItemSerializer if answer_key else ItemBlindSerializer)(item).data)
 
 
 class ImportCreateApi(APIView):

@@ -101,6 +101,12 @@ class ItemPage:
     items: list
     next_after: int | None
     filters: dict
+    answer_key: bool = False  # whether the reader may see gold flags (see roles.ANSWER_KEY_READERS)
+
+
+def item_answer_key_visible(*, user, project: Project) -> bool:
+    """True when `user` may read the project's answer key (reference answers, gold, final labels, metadata)."""
+    return bool(project_roles(user=user, project_id=project.pk) & set(R.ANSWER_KEY_READERS))
 
 
 def membership_get(*, project: Project, membership_id: int) -> Membership:
@@ -114,10 +120,12 @@ def membership_get(*, project: Project, membership_id: int) -> Membership:
 def item_list_for_user(*, user, project_id: int, status: str = "", task_type: str = "", q: str = "",
                        sort: str = "id", after: int | None = None, limit: int = PAGE_SIZE) -> ItemPage:
     """A keyset page of a project's items (WHERE id > after ORDER BY id LIMIT n): the same cost on page 1
-    and page 20,000. Search is a case-insensitive substring match (CJK included)."""
+    and page 20,000. Search is a case-insensitive substring match (CJK included) over the text only.
+    Readers without the answer key get the items without their gold flag."""
     project = project_get_for_item_reader(user=user, project_id=project_id)
-    items = Item.objects.filter(project=project).only("id", "external_id", "text", "task_type", "status",
-                                                      "is_gold", "project_id")
+    answer_key = item_answer_key_visible(user=user, project=project)
+    columns = ("id", "external_id", "text", "task_type", "status", "project_id") + (("is_gold",) if answer_key else ())
+    items = Item.objects.filter(project=project).only(*columns)
     if status:
         items = items.filter(status=status)
     if task_type:
@@ -130,7 +138,7 @@ def item_list_for_user(*, user, project_id: int, status: str = "", task_type: st
     page = list(items.order_by(ITEM_SORTS[sort])[: limit + 1])
     next_after = page[limit - 1].pk if len(page) > limit else None
     return ItemPage(project=project, items=page[:limit], next_after=next_after,
-                    filters={"status": status, "task_type": task_type, "q": q, "sort": sort})
+                    filters={"status": status, "task_type": task_type, "q": q, "sort": sort}, answer_key=answer_key)
 
 
 def item_get_for_user(*, user, project_id: int, item_id: int) -> Item:

@@ -66,6 +66,30 @@ class ItemListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ItemListBlindSerializer(serializers.ModelSerializer):
+    """An item list row for readers without the answer key (reviewers): no gold flag."""
+
+    class Meta:
+        model = Item
+        fields = ["id", "external_id", "text", "task_type", "status"]
+        read_only_fields = fields
+
+
+class ItemBlindSerializer(serializers.ModelSerializer):
+    """An item for readers without the answer key (reviewers): the question and its context, nothing that
+    would unblind a review card (reference answer, gold flag or answer, final label, imported metadata)."""
+
+    conversation = serializers.SerializerMethodField(help_text="Context + the item, senders anonymised A, B, C…")
+
+    class Meta:
+        model = Item
+        fields = ["id", "external_id", "text", "context", "conversation", "task_type", "status", "created_at"]
+        read_only_fields = fields
+
+    def get_conversation(self, item) -> list[dict]:
+        return item_conversation(item)
+
+
 class ItemSerializer(serializers.ModelSerializer):
     conversation = serializers.SerializerMethodField(help_text="Context + the item, senders anonymised A, B, C…")
 
@@ -81,6 +105,11 @@ class ItemSerializer(serializers.ModelSerializer):
 
 class ItemPageSerializer(serializers.Serializer):
     results = ItemListSerializer(many=True)
+    next_after = serializers.IntegerField(allow_null=True, help_text="Pass as ?after= for the next page.")
+
+
+class ItemPageBlindSerializer(serializers.Serializer):
+    results = ItemListBlindSerializer(many=True)
     next_after = serializers.IntegerField(allow_null=True, help_text="Pass as ?after= for the next page.")
 
 

@@ -127,10 +127,11 @@ def item_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 @require_GET
 def item_detail(request: HtmxHttpRequest, project_id: int, item_id: int) -> HttpResponse:
     item = selectors.item_get_for_user(user=request.user, project_id=project_id, item_id=item_id)
+    answer_key = selectors.item_answer_key_visible(user=request.user, project=item.project)
     # the asker's name stays out of the page, like every other sender's
-    metadata = {k: v for k, v in (item.metadata or {}).items() if k != "sender"}
+    metadata = {k: v for k, v in (item.metadata or {}).items() if k != "sender"} if answer_key else {}
     return render(request, "projects/item.html", _ctx(request, item.project, item=item, metadata=metadata,
-                                                      conversation=item_conversation(item)))
+                                                      answer_key=answer_key, conversation=item_conversation(item)))
 
 
 def _import_ctx(request, project, **extra):

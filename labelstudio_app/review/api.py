@@ -110,7 +110,8 @@ class ReviewSubmitApi(APIView):
         s.is_valid(raise_exception=True)
         d = s.validated_data
         scores = {k: v for k, v in d.items() if k.startswith(("left_", "right_"))}
-        services.judgment_submit(comparison=comparison, user=request.user, scores=scores,
-                                 preference=d["preference"], comment=d["comment"])
-        receipt = {"public_id": comparison.public_id, "preference": d["preference"], "stored": True}
+        judgment = services.judgment_submit(comparison=comparison, user=request.user, scores=scores,
+                                            preference=d["preference"], comment=d["comment"])
+        shown = services.judgment_preference_shown(comparison=comparison, judgment=judgment)
+        receipt = {"public_id": comparison.public_id, "preference": shown, "stored": True}
         return Response(JudgmentReceiptSerializer(receipt).data, status=status.HTTP_201_CREATED)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -142,10 +142,16 @@ def round_build(*, round_id: int) -> dict:
     counts = Comparison.objects.filter(round=rnd).aggregate(
         total=Coalesce(_count(), 0), left_a=Coalesce(_count(Q(left_is_a=True)), 0))
     sides = _balanced_sides(len(todo), counts["left_a"], counts["total"], rng)
-    Comparison.objects.bulk_create(
-        [Comparison(round=rnd, item_id=i, candidate_a_id=cands_a[i], candidate_b_id=cands_b.get(i), left_is_a=s)
-         for i, s in zip(todo, sides)], ignore_conflicts=True)
-    gold = _gold_build(rnd=rnd, cands_a=cands_a, rng=rng)
+    new = [Comparison(round=rnd, item_id=i, candidate_a_id=cands_a[i], candidate_b_id=cands_b.get(i), left_is_a=s)
+           for i, s in zip(todo, sides)]
+    gold_new = _gold_build(rnd=rnd, cands_a=cands_a, rng=rng, used=existing | set(todo))
+    # The queue serves in id order (after the judgment count), and ids follow insertion order: gold checks go
+    # in at random places among the others, never all last, or reviewers could tell them by their position.
+    for position, comparison in sorted(zip(rng.sample(range(len(new) + len(gold_new)), len(gold_new)), gold_new),
+                                       key=lambda pair: pair[0]):
+        new.insert(position, comparison)
+    Comparison.objects.bulk_create(new, ignore_conflicts=True)
+    gold = Comparison.objects.filter(round=rnd, is_gold=True).count()
     summary = {"items": len(item_ids), "comparisons": Comparison.objects.filter(round=rnd, is_gold=False).count(),
                "missing_a": missing_a, "missing_b": missing_b, "gold": gold}
     ComparisonRound.objects.filter(pk=rnd.pk).update(summary=summary)
@@ -156,14 +162,14 @@ def _count(condition=None):
     return Count("pk", filter=condition)
 
 
-def _gold_build(*, rnd, cands_a: dict, rng: random.Random) -> int:
-    """Gold comparisons (attention checks) with a known better side: an item's reference answer (B) against
-    model A's answer to a different question. Items outside the round's selection, so (round, item) stays unique."""
-    have = Comparison.objects.filter(round=rnd, is_gold=True).count()
-    want = rnd.n_gold - have
+def _gold_build(*, rnd, cands_a: dict, rng: random.Random, used: set) -> list[Comparison]:
+    """The gold comparisons (attention checks) still missing, unsaved: each with a known better side, an item's
+    reference answer (B) against model A's answer to a different question. Items outside the round's selection
+    and `used`, so (round, item) stays unique."""
+    want = rnd.n_gold - Comparison.objects.filter(round=rnd, is_gold=True).count()
     if want <= 0 or not cands_a:
-        return have
-    used = set(Comparison.objects.filter(round=rnd).values_list("item_id", flat=True)) | set(rnd.item_ids)
+        return []
+    used = used | set(rnd.item_ids)
     pool = list(Item.objects.filter(project=rnd.project).exclude(reference_answer="").exclude(pk__in=used)
                 .values_list("pk", flat=True)[:5000])
     rng.shuffle(pool)
@@ -174,8 +180,7 @@ def _gold_build(*, rnd, cands_a: dict, rng: random.Random) -> int:
         if options:
             new.append(Comparison(round=rnd, item_id=item_id, candidate_a_id=rng.choice(options), candidate_b=None,
                                   is_gold=True, gold_better="b", left_is_a=rng.random() < 0.5))
-    Comparison.objects.bulk_create(new, ignore_conflicts=True)
-    return Comparison.objects.filter(round=rnd, is_gold=True).count()
+    return new
 
 
 def round_status_set(*, round: ComparisonRound, status: str) -> ComparisonRound:
@@ -354,9 +359,11 @@ def comparison_skip(*, comparison: Comparison, user) -> None:
 
 
 def judgment_submit(*, comparison: Comparison, user, scores: dict, preference: str, comment: str = "") -> Judgment:
-    """Locks the comparison, then stores the verdict mapped from Left/Right to A/B. Refused when the
-    comparison was withdrawn, its round is not open, it has its judgments already, this reviewer judged it,
-    or their lease lapsed and the free places went to other reviewers' live leases."""
+    """Locks the comparison, then stores the verdict mapped from Left/Right to A/B. A reviewer who already
+    judged it gets their stored judgment back (a double submit answers as the first one did). Refused when
+    it was never leased to this reviewer (or they skipped it), the comparison was withdrawn, its round is not
+    open, it has its judgments already, or their lease lapsed and the free places went to other reviewers'
+    live leases."""
     missing = [f for f in SCORE_FIELDS if f not in scores]
     if missing:
         raise ValidationError({"scores": _("missing %(fields)s") % {"fields": ", ".join(missing)}})
@@ -367,33 +374,38 @@ def judgment_submit(*, comparison: Comparison, user, scores: dict, preference: s
         raise ValidationError({"preference": _("one of left, right, tie, both_bad.")})
     now = timezone.now()
     with transaction.atomic():
-        comp = (Comparison.objects.select_for_update(of=("self",)).select_related("round")
-                .annotate(judged=Exists(Judgment.objects.filter(comparison=OuterRef("pk"), reviewer=user)))
-                .get(pk=comparison.pk))
+        comp = Comparison.objects.select_for_update(of=("self",)).select_related("round").get(pk=comparison.pk)
+        # A statement of its own, after the lock: it sees a judgment that this reviewer's other request
+        # committed while this one waited (a subquery in the locking statement would not).
+        stored = Judgment.objects.filter(comparison=comp, reviewer=user).first()
+        if stored is not None:
+            return stored
         if comp.withdrawn or comp.round.status != Status.OPEN:
             raise Conflict(_("This comparison is no longer open for review."))
-        if comp.judged:
-            raise Conflict(_("You have already judged this comparison."))
         if comp.judgments_count >= comp.round.overlap:
             raise Conflict(_("This comparison already has all the judgments it needs."))
         claim = ComparisonClaim.objects.filter(comparison=comp, reviewer=user).first()
-        live = claim is not None and claim.state == ComparisonClaim.State.OPEN and claim.expires_at > now
+        if claim is None or claim.state != ComparisonClaim.State.OPEN:  # never handed to them, or skipped
+            raise Conflict(_("This comparison was not given to you; take your next one from the review page."))
+        live = claim.expires_at > now
         if not live and comp.judgments_count + (
                 ComparisonClaim.objects.filter(comparison=comp, state=ComparisonClaim.State.OPEN, expires_at__gt=now)
                 .exclude(reviewer=user).count()) >= comp.round.overlap:
             raise Conflict(_("Your lease on this comparison ran out and it was given to another reviewer."))
         a, b = ("left", "right") if comp.left_is_a else ("right", "left")
         pref = {"tie": "tie", "both_bad": "both_bad", a: "a", b: "b"}[preference]
-        spent = int((now - claim.created_at).total_seconds() * 1000) if claim else 0
+        spent = int((now - claim.created_at).total_seconds() * 1000)
         judgment = Judgment.objects.create(
             comparison=comp, reviewer=user, preference=pref, comment=comment.strip()[:5000],
             time_spent_ms=min(max(spent, 0), MAX_TIME_SPENT_MS),
             **{f"a_{d}": scores[f"{a}_{d}"] for d in DIMENSIONS}, **{f"b_{d}": scores[f"{b}_{d}"] for d in DIMENSIONS},
         )
         Comparison.objects.filter(pk=comp.pk).update(judgments_count=F("judgments_count") + 1)
-        if claim:
-            ComparisonClaim.objects.filter(pk=claim.pk).update(state=ComparisonClaim.State.DONE, expires_at=now)
-        else:
-            ComparisonClaim.objects.create(comparison=comp, reviewer=user, state=ComparisonClaim.State.DONE,
-                                           expires_at=now)
+        ComparisonClaim.objects.filter(pk=claim.pk).update(state=ComparisonClaim.State.DONE, expires_at=now)
     return judgment
+
+
+def judgment_preference_shown(*, comparison: Comparison, judgment: Judgment) -> str:
+    """The stored A/B preference as the reviewer saw it: left, right, tie or both_bad."""
+    a, b = ("left", "right") if comparison.left_is_a else ("right", "left")
+    return {"a": a, "b": b}.get(judgment.preference, judgment.preference)

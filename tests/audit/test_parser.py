@@ -75,3 +75,23 @@ def test_it_rejects_bad_parser_settings_with_a_clear_error():
         ParserConfig.from_question(QUESTION, regex=r"(unclosed")
     with pytest.raises(ValueError, match="maybe"):
         ParserConfig.from_question(QUESTION, keywords={"maybe": ["也许"]})
+
+
+@pytest.mark.timeout(10)
+def test_it_gives_up_on_a_catastrophically_backtracking_regex_instead_of_hanging():
+    # A regex stored before the save-time check (or one the probe misses) still cannot stall the worker.
+    config = ParserConfig(options=CONFIG.options, regex=r"(a+)+$")
+    result = parse_answer("a" * 5000 + "!", config)
+    assert result.value is None and "ran out of time" in result.detail[0]
+    assert parse_answer("答案是：B", config).value == "yes"  # the other rules still decide
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("regex, message", [
+    (r"(a+)+$", "too slow"),
+    (r"(\w+\s?)+$", "too slow"),
+    ("(" + "a" * 600 + ")", "longer than 500"),
+])
+def test_it_refuses_an_unbounded_regex_on_save(regex, message):
+    with pytest.raises(ValueError, match=message):
+        ParserConfig.from_question(QUESTION, regex=regex)

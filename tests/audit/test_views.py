@@ -204,3 +204,13 @@ def test_it_redirects_an_htmx_form_to_the_new_run(client_as, manager, audited):
         "temperature": "0", "max_new_tokens": "8"}, HTTP_HX_REQUEST="true")
     new = AuditRun.objects.exclude(pk=_run.pk).get()
     assert r.status_code == 204 and r["HX-Redirect"] == _detail(new) and new.metric == "f1"
+
+
+@pytest.mark.timeout(30)
+def test_it_refuses_a_backtracking_regex_over_the_api(api_as, manager, audited):
+    project, _items, _run, versions = audited
+    r = api_as(manager).post(reverse("api-audit-run-list", kwargs={"project_id": project.pk}),
+                             {"question": "needs_context", "model_versions": [versions[0].pk], "regex": "(a+)+$"},
+                             format="json")
+    assert r.status_code == 400 and "too slow" in r.json()["regex"][0]
+    assert AuditRun.objects.count() == 1

@@ -3,7 +3,7 @@ from tests.factories import JobFactory
 
 
 def setup(world):
-    world.extra["job"] = JobFactory(project=world.project, created_by=world.users["manager"])
+    world.extra["job"] = JobFactory(project=world.project, created_by=world.users["manager"], kind="import")
 
 
 def _job(w):

@@ -1,3 +1,4 @@
+import pytest
 from django.urls import reverse
 
 from labelstudio_app.jobs.models import Job
@@ -15,7 +16,7 @@ def test_it_polls_a_running_job_and_stops_polling_when_done(client_as, world):
 
 
 def test_it_cancels_from_the_page(client_as, world):
-    job = JobFactory(project=world.project, state="running")
+    job = JobFactory(project=world.project, state="running", kind="import")
     r = client_as(world.users["manager"]).post(reverse("job-cancel", kwargs={"job_id": job.pk}), HTTP_HX_REQUEST="true")
     assert r.status_code == 200
     job.refresh_from_db()
@@ -38,3 +39,20 @@ def test_it_lets_staff_start_a_worker_self_test(client_as, world, django_capture
         r = client_as(world.users["admin"]).post(reverse("job-selftest"))
     job = Job.objects.get(kind="selftest")
     assert r.status_code == 302 and r["Location"] == reverse("job-detail", kwargs={"job_id": job.pk})
+
+
+@pytest.mark.parametrize("kind", ["training", "tiny_model"])
+def test_it_refuses_a_manager_cancelling_a_staff_only_job(client_as, api_as, world, kind):
+    job = JobFactory(project=world.project, state="running", kind=kind, created_by=world.users["admin"])
+    manager = world.users["manager"]
+    assert api_as(manager).get(reverse("api-job-detail", kwargs={"job_id": job.pk})).status_code == 200
+    r = api_as(manager).post(reverse("api-job-cancel", kwargs={"job_id": job.pk}))
+    assert r.status_code == 403
+    r = client_as(manager).post(reverse("job-cancel", kwargs={"job_id": job.pk}), HTTP_HX_REQUEST="true")
+    assert r.status_code == 403
+    job.refresh_from_db()
+    assert not job.cancel_requested and job.state == "running"
+    r = api_as(world.users["admin"]).post(reverse("api-job-cancel", kwargs={"job_id": job.pk}))
+    assert r.status_code == 202
+    job.refresh_from_db()
+    assert job.cancel_requested

@@ -1,6 +1,8 @@
+from datetime import timedelta
+
 from django.utils import timezone
 
-from labelstudio_app.labelling.models import Annotation
+from labelstudio_app.labelling.models import Annotation, Assignment
 from labelstudio_app.labelling.schema import schema_validate
 from tests.access_rules import ANNOTATORS, MANAGERS, MEMBERS, REVIEWERS, Rule
 from tests.labelling.factories import DEMO_SCHEMA, items_add
@@ -12,6 +14,11 @@ def setup(world):
     project.save(update_fields=["label_schema"])
     label_item, qa_item = items_add(project, 2)
     world.extra["label_item"] = label_item
+    now = timezone.now()
+    # a submit needs the caller's own lease: every persona that may label holds one on label_item
+    Assignment.objects.bulk_create([Assignment(item=label_item, project=project, annotator=world.users[p],
+                                               leased_at=now, leased_until=now + timedelta(hours=1))
+                                    for p in ("admin", "manager", "annotator")])
     world.extra["qa_annotation"] = Annotation.objects.create(
         item=qa_item, annotator=world.users["annotator"], values={"needs_context": "yes"},
         qa_requested_at=timezone.now(), qa_reason="audit")

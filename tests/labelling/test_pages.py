@@ -130,7 +130,7 @@ def test_it_runs_qa_accept_fix_reject_from_the_page(client_as):
 def test_it_shows_a_fix_error_naming_the_field(client_as):
     project, (a,) = labelling_project(qa_required=True, items=1, annotators=1)
     reviewer = annotator_add(project, role="reviewer")
-    item = Item.objects.get(project=project)
+    item = services.item_next_for_annotator(project=project, user=a)
     annotation = services.annotation_submit(item=item, user=a, values=YES)
     url = reverse("label-qa-decide", kwargs={"project_id": project.pk, "annotation_id": annotation.pk})
     html = client_as(reviewer).post(url, {"action": "fix", "q_needs_context": ""}, HTTP_HX_REQUEST="true").content.decode()

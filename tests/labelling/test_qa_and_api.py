@@ -109,3 +109,55 @@ def test_it_lists_the_api_in_the_openapi_schema(api_as):
     for path in ("/api/projects/{project_id}/next/", "/api/items/{item_id}/annotation/",
                  "/api/projects/{project_id}/schema/", "/api/annotations/{annotation_id}/qa/"):
         assert path in text
+
+
+def test_it_keeps_a_reviewers_fix_when_the_annotator_resubmits(api_as, client_as):
+    project, (a,) = labelling_project(qa_required=True, items=1, annotators=1)
+    reviewer = annotator_add(project, role="reviewer")
+    _label_all(project, [a], values=YES)
+    annotation = Annotation.objects.get()
+    services.annotation_review(annotation=annotation, user=reviewer, action="fix", values=NO)
+    item = Item.objects.get()
+    r = api_as(a).post(reverse("api-label-submit", kwargs={"item_id": item.pk}),
+                       {"values": YES, "time_spent_ms": 500}, format="json")
+    assert r.status_code == 409 and "already decided" in r.json()["detail"]
+    page = client_as(a).post(reverse("label-submit", kwargs={"project_id": project.pk, "item_id": item.pk}),
+                             {"q_needs_context": "yes", "q_task_type": "deployment / edge"}, HTTP_HX_REQUEST="true")
+    assert page.status_code == 200 and "already decided" in page.content.decode()
+    annotation.refresh_from_db()
+    assert annotation.status == "fixed" and annotation.qa_values == NO and annotation.values == YES
+    item.refresh_from_db()
+    assert item.status == "done" and item.final_values == NO
+
+
+def test_it_lets_nobody_review_their_own_annotation(api_as, client_as):
+    project, (a,) = labelling_project(qa_required=True, items=1, annotators=1)
+    annotator_add(project, role="reviewer", user=a)  # the same person holds both roles
+    _label_all(project, [a])
+    annotation = Annotation.objects.get()
+    assert selectors.annotation_next_for_qa(project=project, reviewer=a) is None
+    assert api_as(a).get(reverse("api-label-qa-next", kwargs={"project_id": project.pk})).json()["annotation"] is None
+    r = api_as(a).post(reverse("api-label-qa-decide", kwargs={"annotation_id": annotation.pk}),
+                       {"action": "accept"}, format="json")
+    assert r.status_code == 403
+    page = client_as(a).post(reverse("label-qa-decide", kwargs={"project_id": project.pk,
+                                                                "annotation_id": annotation.pk}),
+                             {"action": "accept"}, HTTP_HX_REQUEST="true")
+    assert page.status_code == 200 and "your own annotation" in page.content.decode()
+    annotation.refresh_from_db()
+    assert annotation.status == "submitted" and Item.objects.get().status == "labelled"
+
+
+def test_it_decides_only_annotations_waiting_for_qa(api_as):
+    """An item below its overlap is not in QA: accepting its one annotation must not make it done."""
+    project, (a,) = labelling_project(overlap=2, items=1, annotators=1)
+    reviewer = annotator_add(project, role="reviewer")
+    _label_all(project, [a])
+    annotation = Annotation.objects.get()
+    assert Item.objects.get().status == "open"
+    r = api_as(reviewer).post(reverse("api-label-qa-decide", kwargs={"annotation_id": annotation.pk}),
+                              {"action": "accept"}, format="json")
+    assert r.status_code == 400 and "not waiting for QA" in str(r.json())
+    annotation.refresh_from_db()
+    item = Item.objects.get()
+    assert annotation.status == "submitted" and item.status == "open" and item.final_values is None

@@ -141,3 +141,30 @@ def test_it_claims_and_submits_in_a_constant_number_of_queries(size, django_asse
     item = Item.objects.select_related("project").get(pk=item.pk)
     with django_assert_num_queries(8):
         services.annotation_submit(item=item, user=a, values=YES, time_spent_ms=1200)
+
+
+def test_it_refuses_to_annotate_an_item_never_handed_to_the_annotator(api_as, client_as):
+    from django.urls import reverse
+
+    project, (a, b) = labelling_project(overlap=2, items=2, annotators=2)
+    held = services.item_next_for_annotator(project=project, user=a)
+    other = Item.objects.exclude(pk=held.pk).get(project=project)
+    # b was handed nothing; the item still has room, yet b may not label it by its id
+    r = api_as(b).post(reverse("api-label-submit", kwargs={"item_id": held.pk}),
+                       {"values": YES, "time_spent_ms": 500}, format="json")
+    assert r.status_code == 409 and "not given to you" in r.json()["detail"]
+    page = client_as(b).post(reverse("label-submit", kwargs={"project_id": project.pk, "item_id": other.pk}),
+                             {"q_needs_context": "yes", "q_task_type": "deployment / edge"}, HTTP_HX_REQUEST="true")
+    assert page.status_code == 200 and "not given to you" in page.content.decode()
+    # skipping an item by its id does not turn it into a claim either
+    api_as(b).post(reverse("api-label-skip", kwargs={"item_id": other.pk}))
+    r = api_as(b).post(reverse("api-label-submit", kwargs={"item_id": other.pk}),
+                       {"values": YES, "time_spent_ms": 500}, format="json")
+    assert r.status_code == 409
+    assert not Annotation.objects.filter(annotator=b).exists()
+    # the holder submits, then edits their annotation: both allowed
+    for values in (YES, NO):
+        r = api_as(a).post(reverse("api-label-submit", kwargs={"item_id": held.pk}),
+                           {"values": values, "time_spent_ms": 500}, format="json")
+        assert r.status_code == 201
+    assert Annotation.objects.get(annotator=a).values == NO

@@ -6,13 +6,15 @@ SCORES = {"left_helpfulness": 4, "left_honesty": 4, "left_harmlessness": 5, "rig
 
 def setup(world):
     from labelstudio_app.review.services import round_create
-    from tests.review.factories import review_setup
+    from tests.review.factories import lease, review_setup
 
     mv_a, mv_b, items = review_setup(world.project, n_items=2)
     rnd = round_create(project=world.project, user=world.users["manager"], name="access round", model_a=mv_a,
                        model_b=mv_b, items=items, overlap=3)
     world.extra["round"] = rnd
     world.extra["comparison"] = rnd.comparisons.order_by("id").first()
+    for persona in ("admin", "manager", "reviewer"):  # a submit needs the reviewer's own lease
+        lease(world.comparison, world.users[persona])
 
 
 def _p(w):

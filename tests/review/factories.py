@@ -41,3 +41,15 @@ def review_setup(project, *, n_items=4, with_b=True, texts=None):
             CandidateFactory(item=item, model_version=mv_b, text=tb)
         items.append(item)
     return mv_a, mv_b, items
+
+
+def lease(comparison, user):
+    """Hands `comparison` to `user` as the queue would (a submit needs the reviewer's own lease)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from labelstudio_app.review.models import ComparisonClaim
+
+    ComparisonClaim.objects.get_or_create(comparison=comparison, reviewer=user,
+                                          defaults={"expires_at": timezone.now() + timedelta(minutes=20)})

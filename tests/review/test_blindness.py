@@ -21,7 +21,9 @@ def secret_round(world):
                                base_model="/srv/models/Llama-Hidden-Base-88", adapter_path="/srv/adapters/lora-Wombat-v1")
     items, cand_ids = [], []
     for i in range(3):
-        item = ItemFactory(project=world.project, reference_answer=f"参考 {i}")
+        item = ItemFactory(project=world.project, reference_answer=f"参考答案 Reference-Key-{i}",
+                           metadata={"generated_by": "Marmoset-Alpha-9000", "source": "lora-Quokka-v2"},
+                           final_values={"verdict": f"Final-Key-{i}"})
         a = CandidateFactory(pk=771_100 + i, item=item, model_version=mv_a, text=f"左右答案 alpha {i}",
                              prompt_tokens=31_337, completion_tokens=27_182, latency_ms=161_803)
         b = CandidateFactory(pk=771_200 + i, item=item, model_version=mv_b, text=f"左右答案 beta {i}",
@@ -32,7 +34,7 @@ def secret_round(world):
                                 model_a=mv_a, model_b=mv_b, items=items, overlap=2)
     secrets = ["Marmoset", "Narwhal", "913572", "913573", "Qwen-Hidden-Base", "Llama-Hidden-Base", "Quokka", "Wombat",
                "31337", "31338", "27182", "27183", "161803", "161804", f"round/{rnd.pk}", f"rounds/{rnd.pk}",
-               *[str(c) for c in cand_ids]]
+               *[str(c) for c in cand_ids], "Reference-Key", "Final-Key"]
     return rnd, secrets
 
 
@@ -66,9 +68,25 @@ def test_it_hides_model_identity_on_every_review_page_and_api(world, client_as, 
     akw = {"project_id": pid, "public_id": card["public_id"]}
     responses["api bad submit"] = api.post(reverse("api-review-submit", kwargs=akw), {"preference": "x"}, format="json")
     responses["api submit"] = api.post(reverse("api-review-submit", kwargs=akw), SCORES, format="json")
-    responses["api conflict"] = api.post(reverse("api-review-submit", kwargs=akw), SCORES, format="json")
-    assert responses["api submit"].status_code == 201 and responses["api conflict"].status_code == 409
+    responses["api double submit"] = api.post(reverse("api-review-submit", kwargs=akw), SCORES, format="json")
+    assert responses["api submit"].status_code == 201 and responses["api double submit"].status_code == 201
+    assert responses["api double submit"].json() == responses["api submit"].json()
     responses["api next empty"] = api.get(reverse("api-review-next", kwargs={"project_id": pid}))
+    for item in {c.item for c in rnd.comparisons.select_related("item")}:
+        ikw = {"project_id": pid, "item_id": item.pk}
+        responses[f"item {item.pk}"] = client.get(reverse("item-detail", kwargs=ikw))
+        responses[f"api item {item.pk}"] = api.get(reverse("api-item-detail", kwargs=ikw))
+    for q in ("", "参考", "question"):
+        responses[f"items q={q}"] = client.get(reverse("item-list", kwargs={"project_id": pid}), {"q": q})
+        responses[f"api items q={q}"] = api.get(reverse("api-item-list", kwargs={"project_id": pid}), {"q": q})
+    # search reads the text only, so it cannot be used to probe the reference answers either
+    probe = api.get(reverse("api-item-list", kwargs={"project_id": pid}), {"q": "Reference-Key"})
+    assert probe.status_code == 200 and probe.json()["results"] == []
+    for item in {c.item for c in rnd.comparisons.select_related("item")}:
+        assert item.text in responses["items q="].content.decode()  # the sweep looked at the real items
+    for where, r in responses.items():
+        if where.startswith(("item", "api item")):
+            assert r.status_code == 200, where
     for name in ("round-detail", "api-round-detail", "api-round-stats", "round-export"):
         responses[name] = client.get(reverse(name, kwargs={"project_id": pid, "round_id": rnd.pk}))
         assert responses[name].status_code == 404, name
@@ -127,3 +145,41 @@ def test_it_shows_the_review_and_rounds_tabs_by_role(world, client_as, persona):
     rounds_url = reverse("round-list", kwargs={"project_id": world.project.pk})
     assert (review_url in body) == (persona in ("admin", "manager", "reviewer"))
     assert (rounds_url in body) == (persona in ("admin", "manager"))
+
+
+def test_it_hides_gold_items_and_their_answers_from_reviewers(world, client_as, api_as):
+    """Gold items look like any other item to a reviewer: no flag, no badge, no gold answer, no final label;
+    a manager of the project (and staff) still sees them all."""
+    gold = ItemFactory(project=world.project, is_gold=True, gold_values={"verdict": "Gold-Answer-Key"},
+                       final_values={"verdict": "Gold-Answer-Key"}, reference_answer="Gold-Reference-Key")
+    plain = ItemFactory(project=world.project)
+    pid = world.project.pk
+    urls = [reverse("item-list", kwargs={"project_id": pid}), reverse("api-item-list", kwargs={"project_id": pid}),
+            *[reverse(n, kwargs={"project_id": pid, "item_id": i.pk}) for n in ("item-detail", "api-item-detail")
+              for i in (gold, plain)]]
+    for persona in ("reviewer", "manager", "admin"):
+        client, api = client_as(world.users[persona]), api_as(world.users[persona])
+        bodies = []
+        for url in urls:
+            r = (api if url.startswith("/api/") else client).get(url)
+            assert r.status_code == 200, (persona, url)
+            bodies.append(r.content.decode())
+        text = " ".join(bodies)
+        if persona == "reviewer":
+            assert gold.text in text  # the sweep looked at the real item
+            leaked = [s for s in ("Gold-Answer-Key", "Gold-Reference-Key", "is_gold", "gold_values",
+                                  'class="badge"', "final_values", "reference_answer") if s in text]
+            assert not leaked, leaked
+        else:
+            assert "Gold-Answer-Key" in text and "Gold-Reference-Key" in text and '"is_gold":true' in text
+
+
+def test_it_shows_a_reviewer_who_also_manages_the_answer_key(world, client_as):
+    from labelstudio_app.accounts.models import Membership
+
+    reviewer = world.users["reviewer"]
+    item = ItemFactory(project=world.project, reference_answer="Managed-Reference-Key")
+    url = reverse("item-detail", kwargs={"project_id": world.project.pk, "item_id": item.pk})
+    assert "Managed-Reference-Key" not in client_as(reviewer).get(url).content.decode()
+    Membership.objects.create(user=reviewer, project=world.project, role="manager")
+    assert "Managed-Reference-Key" in client_as(reviewer).get(url).content.decode()

@@ -13,7 +13,7 @@ from labelstudio_app.review import services
 from labelstudio_app.review.models import Comparison, ComparisonClaim, ComparisonRound, Judgment
 from tests.factories import UserFactory
 from tests.review.access import SCORES
-from tests.review.factories import review_setup
+from tests.review.factories import lease, review_setup
 
 SERVICE_SCORES = {k: 3 for k in services.SCORE_FIELDS}
 
@@ -114,6 +114,7 @@ def test_it_serves_the_least_judged_comparison_across_open_rounds_only(world):
     services.round_status_set(round=closed, status="closed")
     helper = UserFactory()
     for c in a.comparisons.all():  # round a: one judgment each already
+        lease(c, helper)
         _judge(c, helper)
     me = world.users["reviewer"]
     seen = []
@@ -140,7 +141,7 @@ def test_it_serves_and_stores_in_a_fixed_number_of_queries(world, client_as, dja
     assert r.status_code == 200
     for _ in range(3):
         public_id = Comparison.objects.get(claims__reviewer=user, claims__state="open").public_id
-        with django_assert_num_queries(19):  # judgment stored, then a new lease and its card
+        with django_assert_num_queries(20):  # judgment stored (after a fresh "judged already?" read), then a new lease and its card
             r = client.post(reverse("review-submit", kwargs={"project_id": world.project.pk, "public_id": public_id}),
                             SCORES, HTTP_HX_REQUEST="true")
         assert r.status_code == 200 and public_id not in r.content.decode()
@@ -192,3 +193,78 @@ def test_it_never_hands_out_refused_work_under_concurrent_reviewers(overlap):
     per_comparison = Counter(Judgment.objects.filter(comparison__round=rnd).values_list("comparison_id", flat=True))
     assert len(per_comparison) == 16 and set(per_comparison.values()) == {overlap}
     assert not ComparisonClaim.objects.filter(comparison__round=rnd, state="open").exists()
+
+
+def _submit_in_thread(comparison, user, preference, results):
+    from django.db import connection as thread_connection
+
+    try:
+        results.append(_judge(comparison, user, preference=preference))
+    except Exception as exc:  # surfaced by the assertion below
+        results.append(exc)
+    finally:
+        thread_connection.close()
+
+
+def _wait_for_lock_waiters(n, timeout=10.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else the view is frozen for the transaction
+            cursor.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0] >= n:
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"{n} requests never queued on the comparison's lock")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the race needs PostgreSQL row locks")
+def test_it_answers_a_concurrent_double_submit_with_the_stored_judgment():
+    """Two submits of one reviewer queue on the comparison's row lock (held here, as a slow first request
+    would), then run one after the other: the second answers with the judgment the first stored."""
+    from django.db import transaction
+
+    from tests.factories import ProjectFactory
+
+    project = ProjectFactory()
+    _round(project, n_items=1, overlap=2)
+    user = UserFactory()
+    comparison = services.comparison_claim_next(project=project, user=user)
+    results = []
+    threads = [threading.Thread(target=_submit_in_thread, args=(comparison, user, pref, results))
+               for pref in ("left", "right")]
+    with transaction.atomic():
+        Comparison.objects.select_for_update().get(pk=comparison.pk)
+        for t in threads:
+            t.start()
+        _wait_for_lock_waiters(2)
+    for t in threads:
+        t.join(30)
+    assert len(results) == 2 and all(isinstance(r, Judgment) for r in results), results
+    assert results[0].pk == results[1].pk
+    assert Judgment.objects.filter(comparison=comparison).count() == 1
+    assert Comparison.objects.get(pk=comparison.pk).judgments_count == 1
+
+
+def test_it_refuses_a_judgment_on_a_comparison_leased_to_someone_else(world, client_as, api_as):
+    _round(world.project, n_items=2, overlap=2)
+    holder, other = world.users["reviewer"], world.users["manager"]
+    held = services.comparison_claim_next(project=world.project, user=holder)
+    kw = {"project_id": world.project.pk, "public_id": held.public_id}
+    r = api_as(other).post(reverse("api-review-submit", kwargs=kw), SCORES, format="json")
+    assert r.status_code == 409 and "not given to you" in r.json()["detail"]
+    page = client_as(other).post(reverse("review-submit", kwargs=kw), SCORES, HTTP_HX_REQUEST="true")
+    assert page.status_code == 200 and "not given to you" in page.content.decode()
+    assert not Judgment.objects.filter(reviewer=other).exists()
+    # one the reviewer skipped cannot be judged either
+    mine = services.comparison_claim_next(project=world.project, user=other)
+    services.comparison_skip(comparison=mine, user=other)
+    with pytest.raises(Conflict, match="not given to you"):
+        _judge(mine, other)
+    # the holder judges it
+    r = api_as(holder).post(reverse("api-review-submit", kwargs=kw), SCORES, format="json")
+    assert r.status_code == 201 and Judgment.objects.filter(reviewer=holder, comparison=held).exists()

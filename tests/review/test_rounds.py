@@ -9,7 +9,7 @@ from labelstudio_app.review import services
 from labelstudio_app.review.models import Comparison, ComparisonClaim, Judgment
 from tests.factories import ItemFactory, UserFactory
 from tests.review.access import SCORES
-from tests.review.factories import CandidateFactory, review_setup
+from tests.review.factories import CandidateFactory, lease, review_setup
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +68,7 @@ def test_it_maps_left_and_right_back_to_a_and_b(world, left_is_a, submitted, sto
     c.refresh_from_db()
     scores = {"left_helpfulness": 5, "left_honesty": 4, "left_harmlessness": 3,
               "right_helpfulness": 1, "right_honesty": 2, "right_harmlessness": 2}
+    lease(c, world.users["reviewer"])
     j = services.judgment_submit(comparison=c, user=world.users["reviewer"], scores=scores, preference=submitted)
     j.refresh_from_db()
     assert j.preference == stored
@@ -102,13 +103,14 @@ def test_it_leases_so_reviewers_do_not_pile_beyond_the_overlap(world):
     assert services.comparison_claim_next(project=world.project, user=r3).pk == c2.pk
 
 
-def test_it_refuses_a_judgment_beyond_the_overlap_and_a_second_one(world):
+def test_it_refuses_a_judgment_beyond_the_overlap_and_answers_a_second_one_as_the_first(world):
     rnd, *_ = _round(world, n_items=1, overlap=1)
     c = rnd.comparisons.get()
     scores = {k: 3 for k in services.SCORE_FIELDS}
-    services.judgment_submit(comparison=c, user=world.users["reviewer"], scores=scores, preference="left")
-    with pytest.raises(Conflict, match="already judged"):
-        services.judgment_submit(comparison=c, user=world.users["reviewer"], scores=scores, preference="left")
+    lease(c, world.users["reviewer"])
+    first = services.judgment_submit(comparison=c, user=world.users["reviewer"], scores=scores, preference="left")
+    again = services.judgment_submit(comparison=c, user=world.users["reviewer"], scores=scores, preference="right")
+    assert again.pk == first.pk and again.preference == first.preference
     with pytest.raises(Conflict, match="all the judgments"):
         services.judgment_submit(comparison=c, user=world.users["manager"], scores=scores, preference="left")
     assert Judgment.objects.count() == 1 and Comparison.objects.get().judgments_count == 1
@@ -154,6 +156,7 @@ def test_it_adds_gold_comparisons_and_scores_reviewers_on_them(world):
     user = world.users["reviewer"]
     for g in gold:
         right_side = "right" if g.left_is_a else "left"
+        lease(g, user)
         services.judgment_submit(comparison=g, user=user, scores={k: 3 for k in services.SCORE_FIELDS},
                                  preference=right_side if g.pk == gold[0].pk else ("left" if right_side == "right" else "right"))
     st = round_statistics(round=rnd)
@@ -174,6 +177,7 @@ def test_it_replaces_a_flagged_candidate_with_another_sample(world):
 def test_it_withdraws_a_flagged_comparison_without_a_replacement(world):
     rnd, *_ = _round(world, n_items=2)
     c = rnd.comparisons.order_by("id").first()
+    lease(c, world.users["manager"])
     services.judgment_submit(comparison=c, user=world.users["manager"], scores={k: 3 for k in services.SCORE_FIELDS},
                              preference="left")
     assert services.candidate_exclude(comparison=c, side="a") == "withdrawn"
@@ -247,3 +251,27 @@ def test_it_creates_a_round_through_the_api_from_a_held_out_list(world, api_as):
         reverse("api-round-list", kwargs={"project_id": world.project.pk}),
         {"name": "x", "model_a": mv_a.pk, "item_ids": ["nope-9"]}, format="json")
     assert bad.status_code == 400 and "nope-9" in bad.content.decode()
+
+
+def test_it_serves_gold_comparisons_at_random_places_not_all_last(world):
+    mv_a, mv_b, items = review_setup(world.project, n_items=20)
+    for i in range(5):
+        ItemFactory(project=world.project, reference_answer=f"gold ref {i}")
+    services.round_create(project=world.project, user=None, name="r", model_a=mv_a, model_b=mv_b, items=items,
+                          n_gold=5, overlap=2)
+    user = world.users["reviewer"]
+    served = []
+    while (c := services.comparison_claim_next(project=world.project, user=user)) is not None:
+        served.append(c.is_gold)
+        services.judgment_submit(comparison=c, user=user, scores={k: 3 for k in services.SCORE_FIELDS},
+                                 preference="tie")
+    assert len(served) == 25 and sum(served) == 5
+    # all five last by chance: 1 in 53,130
+    assert served[-5:] != [True] * 5
+    # the order is stored, so a second reviewer meets the gold checks at the same places
+    other = world.users["manager"]
+    again = []
+    while (c := services.comparison_claim_next(project=world.project, user=other)) is not None:
+        again.append(c.is_gold)
+        services.comparison_skip(comparison=c, user=other)
+    assert again == served

@@ -9,7 +9,7 @@ from labelstudio_app.review import services
 from labelstudio_app.review.models import Judgment
 from labelstudio_app.review.reports import project_statistics, round_statistics
 from tests.factories import ItemFactory, UserFactory
-from tests.review.factories import CandidateFactory, ModelVersionFactory, review_setup
+from tests.review.factories import CandidateFactory, ModelVersionFactory, lease, review_setup
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +18,7 @@ def _judge_all(rnd, reviewers, choose):
     """Each reviewer judges every comparison of the round; choose(comparison) -> 'left'|'right'|'tie'|'both_bad'."""
     for c in rnd.comparisons.select_related("candidate_a", "candidate_b", "item").order_by("id"):
         for r in reviewers:
+            lease(c, r)
             services.judgment_submit(comparison=c, user=r, scores={k: 3 for k in services.SCORE_FIELDS},
                                      preference=choose(c))
 
@@ -80,6 +81,7 @@ def test_it_reports_agreement_and_3h_scores(world):
     r1, r2 = world.users["reviewer"], world.users["manager"]
     for i, c in enumerate(rnd.comparisons.order_by("id")):
         for r, pref in ((r1, "tie"), (r2, "tie" if i < 3 else "both_bad")):
+            lease(c, r)
             services.judgment_submit(comparison=c, user=r, preference=pref, scores={
                 "left_helpfulness": 5, "left_honesty": 4, "left_harmlessness": 1,
                 "right_helpfulness": 3, "right_honesty": 4, "right_harmlessness": 5})
