@@ -139,3 +139,21 @@ def audit_compare(*, user, left: tuple[int, int], right: tuple[int, int]) -> dic
                    "delta_f1": (tb[t]["macro"]["f1"] - ta[t]["macro"]["f1"]) if t in ta and t in tb else None}
                   for t in sorted(set(ta) | set(tb))]
     return {"left": sides[0], "right": sides[1], "deltas": deltas, "task_types": task_types}
+
+
+def audit_heldout_comparison(*, run: AuditRun, base_version_id: int, new_version_id: int) -> dict | None:
+    """Base vs new version on the items both answered in `run` (metrics.heldout_comparison); None until both
+    have answered at least one item. The run's own records only: the caller has already checked access."""
+    answers: dict[int, dict[int, tuple]] = defaultdict(dict)
+    for mv_id, item_id, human, predicted in (AuditPrediction.objects.filter(
+            run=run, model_version_id__in=[base_version_id, new_version_id])
+            .values_list("model_version_id", "item_id", "human_value", "predicted_value")):
+        answers[item_id][mv_id] = (human, predicted)
+    paired = sorted(i for i, by in answers.items() if len(by) == 2 or base_version_id == new_version_id)
+    if not paired:
+        return None
+    y_true = [answers[i][base_version_id][0] for i in paired]
+    base = [answers[i][base_version_id][1] for i in paired]
+    new = [answers[i][new_version_id][1] for i in paired]
+    options = list(run.options) + sorted({t for t in y_true if t not in run.options})
+    return {**metrics.heldout_comparison(y_true, base, new, options=options), "expected": len(run.item_ids)}
