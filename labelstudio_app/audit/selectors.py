@@ -27,7 +27,7 @@ def audit_run_list_for_project(*, user, project_id: int) -> QuerySet[AuditRun]:
 
 def audit_run_list_for_user(*, user) -> QuerySet[AuditRun]:
     projects = project_list_for_user(user=user, roles=AUDIT_ROLES)
-    return AuditRun.objects.filter(project__in=projects).select_related("project", "job").prefetch_related(
+    return AuditRun.objects.filter(project__in=projects).select_related("project", "job", "snapshot").prefetch_related(
         "model_versions")
 
 
@@ -45,6 +45,13 @@ def question_list_single_choice(*, project: Project) -> list[dict]:
 def item_list_labelled(*, project: Project, question: str, options: list[str]) -> QuerySet[Item]:
     """Items whose final label answers `question` with one of `options`."""
     return Item.objects.filter(project=project, **{f"final_values__{question}__in": options}).order_by("id")
+
+
+def snapshot_list_for_audit(*, project: Project):
+    """The project's dataset snapshots (whose held-out items an audit may be scoped to)."""
+    from labelstudio_app.training.models import DatasetSnapshot
+
+    return DatasetSnapshot.objects.filter(project=project).order_by("-created_at", "-id")
 
 
 def model_version_list_for_audit(*, project: Project) -> QuerySet[ModelVersion]:

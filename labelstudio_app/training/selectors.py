@@ -3,6 +3,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from labelstudio_app.accounts.models import Membership
+from labelstudio_app.audit.selectors import audit_heldout_comparison
 from labelstudio_app.evaluation.models import ModelVersion
 from labelstudio_app.projects.selectors import project_get_for_user
 from labelstudio_app.training.models import DatasetSnapshot, TrainingRun
@@ -28,7 +29,7 @@ def training_run_list_for_project(*, user, project_id: int) -> QuerySet[Training
     project = training_project_get(user=user, project_id=project_id)
     return (TrainingRun.objects.filter(project=project)
             .select_related("job", "job__project", "base_version", "snapshot", "result_version", "result_round",
-                            "created_by"))
+                            "created_by", "heldout_audit", "heldout_audit__job"))
 
 
 def training_run_get(*, user, project_id: int, run_id: int) -> TrainingRun:
@@ -37,3 +38,13 @@ def training_run_get(*, user, project_id: int, run_id: int) -> TrainingRun:
 
 def model_version_list_trainable(*, project) -> QuerySet[ModelVersion]:
     return ModelVersion.objects.filter(project=project).order_by("name", "id")
+
+
+def training_run_heldout_report(*, run: TrainingRun) -> dict | None:
+    """Base vs new version on the snapshot's held-out items, from the run's held-out audit (None before it has
+    answers). `run` comes from `training_run_get`, which has checked access."""
+    if run.heldout_audit_id is None or run.result_version_id is None:
+        return None
+    report = audit_heldout_comparison(run=run.heldout_audit, base_version_id=run.base_version_id,
+                                      new_version_id=run.result_version_id)
+    return report and {**report, "audit": run.heldout_audit}

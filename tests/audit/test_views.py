@@ -204,3 +204,25 @@ def test_it_redirects_an_htmx_form_to_the_new_run(client_as, manager, audited):
         "temperature": "0", "max_new_tokens": "8"}, HTTP_HX_REQUEST="true")
     new = AuditRun.objects.exclude(pk=_run.pk).get()
     assert r.status_code == 204 and r["HX-Redirect"] == _detail(new) and new.metric == "f1"
+
+
+def test_it_scopes_an_audit_to_a_snapshots_heldout_items(api_as, manager, audited):
+    from labelstudio_app.training.models import DatasetSnapshot
+
+    project, items, _run, versions = audited
+    held = [items[1].pk, items[4].pk, 999999]  # an id that is no longer a labelled item drops out
+    snap = DatasetSnapshot.objects.create(project=project, name="s", path="x", sha256="0" * 64, heldout_item_ids=held)
+    api = api_as(manager)
+    url = reverse("api-audit-run-list", kwargs={"project_id": project.pk})
+    body = {"question": "needs_context", "model_versions": [versions[0].pk], "scope": "heldout"}
+    created = api.post(url, {**body, "snapshot": snap.pk, "scoring": "likelihood"}, format="json")
+    assert created.status_code == 201, created.json()
+    run = created.json()
+    assert run["item_ids"] == held[:2] and run["scope"] == "heldout" and run["snapshot"] == snap.pk
+    assert run["scoring"] == "likelihood"
+    missing = api.post(url, body, format="json")
+    assert missing.status_code == 400 and "snapshot" in missing.json()
+    other = DatasetSnapshot.objects.create(project=labelled_project(labels=[])[0], name="o", path="y",
+                                           sha256="1" * 64, heldout_item_ids=held)
+    foreign = api.post(url, {**body, "snapshot": other.pk}, format="json")
+    assert foreign.status_code == 400 and "snapshot" in foreign.json()

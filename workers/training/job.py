@@ -6,6 +6,7 @@
 
 Every step is idempotent, so a redelivered job after a worker death only does what is still missing.
 """
+import inspect
 import time
 from pathlib import Path
 
@@ -58,6 +59,25 @@ class _Reporter:
         self.last_flush = time.monotonic()
 
 
+def _runner_train(config, conversations, *, eval_conversations, on_step, on_eval, log) -> lora.TrainResult:
+    """The one call into the runner. The held-out rows and the eval-loss callback are passed when this runner
+    takes them (`eval_conversations`, `on_eval(step, loss)`); an older runner trains without them."""
+    accepted = inspect.signature(lora.train).parameters
+    extra = {}
+    if eval_conversations and "eval_conversations" in accepted:
+        extra["eval_conversations"] = eval_conversations
+        if "on_eval" in accepted:
+            extra["on_eval"] = on_eval
+    elif eval_conversations:
+        log("this runner does not take an evaluation set: no eval loss for this run")
+    return lora.train(config, conversations, on_step=on_step, log=log, **extra)
+
+
+def _eval_conversations(run: TrainingRun) -> list:
+    path = services.snapshot_heldout_verify(snapshot=run.snapshot)
+    return lora.read_jsonl_conversations(path) if path else []
+
+
 def _train(ctx, run: TrainingRun, dirs: dict, data_path: Path) -> lora.TrainResult:
     base = run.base_version
     hp = LoraHyperparams(**run.hyperparams)
@@ -74,10 +94,19 @@ def _train(ctx, run: TrainingRun, dirs: dict, data_path: Path) -> lora.TrainResu
                   "base_version": base.name, "project": run.project_id},
     )
     reporter = _Reporter(ctx, run.pk, hp.save_steps)
+
+    def on_eval(step: int, loss: float) -> None:
+        services.training_run_eval_loss_append(run_id=run.pk, points=[[int(step), round(float(loss), 5)]])
+
     try:
-        result = lora.train(config, lora.read_jsonl_conversations(data_path), on_step=reporter, log=ctx.log)
+        result = _runner_train(config, lora.read_jsonl_conversations(data_path),
+                               eval_conversations=_eval_conversations(run), on_step=reporter, on_eval=on_eval,
+                               log=ctx.log)
     finally:
         reporter.flush()
+    eval_losses = getattr(result, "eval_losses", None)
+    if eval_losses:  # the runner's own record wins over what the callback stored, step by step
+        services.training_run_eval_loss_append(run_id=run.pk, points=[list(p) for p in eval_losses])
     ctx.log(f"trained {result.steps} steps ({result.examples} sequences, {result.train_tokens} tokens, "
             f"{result.tokens_per_second:.0f} tokens/s); adapter in {result.adapter_dir}")
     return result
@@ -96,7 +125,7 @@ def training_run(ctx) -> dict:
         result_paths = (str(dirs["adapter"]), base_dir, str(merged) if merged.exists() else None)
     elif run.result_version_id is None:
         result = _train(ctx, run, dirs, data_path)
-        stats = {k: v for k, v in result.to_dict().items() if k not in ("losses",)}
+        stats = {k: v for k, v in result.to_dict().items() if k not in ("losses", "eval_losses")}
         result_paths = (result.adapter_dir, result.base_model_dir, result.merged_dir)
     if run.result_version_id is None:
         services.training_run_version_register(run=run, adapter_dir=result_paths[0], base_model_dir=result_paths[1],
@@ -109,3 +138,4 @@ def training_run(ctx) -> dict:
             else "the snapshot has no held-out items: no comparison round")
     return {"model_version_id": version.pk, "adapter_path": version.adapter_path, "announced": announced,
             "round_id": rnd.pk if rnd else None, **stats}
+
