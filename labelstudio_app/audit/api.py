@@ -2,6 +2,7 @@
 
 Thin DRF views: no try/except for service errors; core.api_errors answers them in one JSON shape (docs/rules.md).
 """
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -41,6 +42,10 @@ class AuditRunListApi(generics.ListAPIView):
         missing = sorted(set(ids) - {mv.pk for mv in versions})
         if missing:
             raise ApiValidationError({"model_versions": [f"no model version {i} in this project" for i in missing]})
+        snapshot_id = data.pop("snapshot")
+        data["snapshot"] = selectors.snapshot_list_for_audit(project=project).filter(pk=snapshot_id).first()
+        if snapshot_id is not None and data["snapshot"] is None:
+            raise ApiValidationError({"snapshot": [_("no snapshot %(id)s in this project") % {"id": snapshot_id}]})
         run = services.audit_run_create(project=project, user=request.user, model_versions=versions, **data)
         return Response(AuditRunSerializer(run).data, status=status.HTTP_201_CREATED)
 

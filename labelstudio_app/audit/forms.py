@@ -3,7 +3,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from labelstudio_app.audit.models import AuditRun
-from labelstudio_app.audit.selectors import model_version_list_for_audit, question_list_single_choice
+from labelstudio_app.audit.selectors import (
+    model_version_list_for_audit,
+    question_list_single_choice,
+    snapshot_list_for_audit,
+)
 
 
 def parse_keywords(text: str, options: list[str]) -> dict[str, list[str]]:
@@ -41,6 +45,12 @@ class AuditRunForm(forms.Form):
                             help_text=_("Optional; its first group is the answer."))
     temperature = forms.FloatField(label=_("Temperature"), initial=0.0, min_value=0, max_value=2)
     max_new_tokens = forms.IntegerField(label=_("Max new tokens"), initial=32, min_value=1, max_value=4096)
+    scope = forms.ChoiceField(label=_("Items"), choices=AuditRun.Scope.choices, initial=AuditRun.Scope.ALL,
+                              required=False)
+    snapshot = forms.ModelChoiceField(label=_("Snapshot"), queryset=None, required=False,
+                                      help_text=_("For the held-out scope: only this snapshot's held-out items."))
+    scoring = forms.ChoiceField(label=_("Scoring"), choices=AuditRun.Scoring.choices,
+                                initial=AuditRun.Scoring.GENERATE, required=False)
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,9 +58,12 @@ class AuditRunForm(forms.Form):
         self.questions = {q["name"]: q for q in question_list_single_choice(project=project)}
         self.fields["question"].choices = [(n, q.get("label") or n) for n, q in self.questions.items()]
         self.fields["model_versions"].queryset = model_version_list_for_audit(project=project)
+        self.fields["snapshot"].queryset = snapshot_list_for_audit(project=project)
 
     def clean(self):
         data = super().clean()
+        data["scope"] = data.get("scope") or AuditRun.Scope.ALL  # a form posted without the fields audits as before
+        data["scoring"] = data.get("scoring") or AuditRun.Scoring.GENERATE
         question = self.questions.get(data.get("question"))
         if question is not None:
             options = [o["value"] for o in question.get("options", [])]

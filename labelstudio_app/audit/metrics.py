@@ -143,3 +143,62 @@ def larger_half(points: list[ScalingPoint]) -> list[ScalingPoint]:
     ordered = sorted((p for p in points if p.parameters), key=lambda p: p.parameters)
     take = min(len(ordered), max(2, math.ceil(len(ordered) / 2)))
     return ordered[len(ordered) - take:]
+
+
+# ---- held-out comparison of two models on the same items ---------------------------------------------------
+
+def majority_baseline(y_true: list[str], *, options: list[str]) -> dict:
+    """What "always answer the most frequent label" scores on these labels (ties: the first in `options`)."""
+    counts = {v: y_true.count(v) for v in options}
+    label = max(options, key=lambda v: counts[v]) if y_true else None
+    report = classification_report(y_true, [label] * len(y_true), options=options)
+    return {"label": label, "accuracy": report["accuracy"], "macro_f1": report["macro"]["f1"]}
+
+
+def mcnemar_exact(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value: b items only the first model got right, c only the second. The
+    discordant pairs are Binomial(b + c, 1/2) under "no difference"; p = min(1, 2 * P(X <= min(b, c)))."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    k = min(b, c)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def paired_bootstrap(base_right: list[bool], new_right: list[bool], *, n_resamples: int = 2000,
+                     seed: int = 0) -> dict:
+    """Accuracy difference new minus base with a 95% percentile interval from a seeded paired bootstrap
+    (items resampled with replacement, both models' answers kept together)."""
+    a = np.asarray(base_right, dtype=float)
+    b = np.asarray(new_right, dtype=float)
+    if len(a) != len(b):
+        raise ValueError("both models must answer the same items")
+    if not len(a):
+        return {"diff": 0.0, "low": 0.0, "high": 0.0, "n_resamples": 0}
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(a), size=(n_resamples, len(a)))
+    diffs = (b[idx] - a[idx]).mean(axis=1)
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    return {"diff": float(b.mean() - a.mean()), "low": float(low), "high": float(high), "n_resamples": n_resamples}
+
+
+def heldout_comparison(y_true: list[str], base_pred: list[str | None], new_pred: list[str | None], *,
+                       options: list[str], seed: int = 0) -> dict:
+    """Base vs new version on the same held-out items: accuracy and macro-F1 of each, the majority baseline,
+    the accuracy difference with its 95% interval, and the exact McNemar test on the paired right / wrong."""
+    base = classification_report(y_true, base_pred, options=options)
+    new = classification_report(y_true, new_pred, options=options)
+    base_right = [p == t for t, p in zip(y_true, base_pred)]
+    new_right = [p == t for t, p in zip(y_true, new_pred)]
+    only_base = sum(1 for x, y in zip(base_right, new_right) if x and not y)
+    only_new = sum(1 for x, y in zip(base_right, new_right) if y and not x)
+    return {
+        "n": len(y_true),
+        "base": {"accuracy": base["accuracy"], "macro_f1": base["macro"]["f1"]},
+        "new": {"accuracy": new["accuracy"], "macro_f1": new["macro"]["f1"]},
+        "baseline": majority_baseline(y_true, options=options),
+        "difference": paired_bootstrap(base_right, new_right, seed=seed),
+        "mcnemar": {"only_base_right": only_base, "only_new_right": only_new,
+                    "p": mcnemar_exact(only_base, only_new)},
+    }

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditRun(models.Model):
@@ -10,6 +11,14 @@ class AuditRun(models.Model):
         RECALL = "recall"
         F1 = "f1"
         ACCURACY = "accuracy"
+
+    class Scope(models.TextChoices):
+        ALL = "all", _("All labelled items")
+        HELDOUT = "heldout", _("A snapshot's held-out items")
+
+    class Scoring(models.TextChoices):
+        GENERATE = "generate", _("Generate an answer and parse it")
+        LIKELIHOOD = "likelihood", _("The option with the highest log-likelihood")
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="audit_runs")
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -25,6 +34,10 @@ class AuditRun(models.Model):
     tolerance = models.FloatField(default=0.02, help_text="How much worse a larger model may be before it is flagged.")
     model_versions = models.ManyToManyField("evaluation.ModelVersion", related_name="audit_runs")
     item_ids = models.JSONField(default=list, help_text="The labelled items chosen when the run was made.")
+    scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.ALL)
+    snapshot = models.ForeignKey("training.DatasetSnapshot", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+", help_text="Whose held-out items (scope heldout).")
+    scoring = models.CharField(max_length=16, choices=Scoring.choices, default=Scoring.GENERATE)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 

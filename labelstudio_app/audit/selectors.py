@@ -24,7 +24,7 @@ def audit_run_list_for_project(*, user, project_id: int) -> QuerySet[AuditRun]:
 
 def audit_run_list_for_user(*, user) -> QuerySet[AuditRun]:
     projects = project_list_for_user(user=user, roles=R.MANAGERS)
-    return AuditRun.objects.filter(project__in=projects).select_related("project", "job").prefetch_related(
+    return AuditRun.objects.filter(project__in=projects).select_related("project", "job", "snapshot").prefetch_related(
         "model_versions")
 
 
@@ -42,6 +42,13 @@ def question_list_single_choice(*, project: Project) -> list[dict]:
 def item_list_labelled(*, project: Project, question: str, options: list[str]) -> QuerySet[Item]:
     """Items whose final label answers `question` with one of `options`."""
     return Item.objects.filter(project=project, **{f"final_values__{question}__in": options}).order_by("id")
+
+
+def snapshot_list_for_audit(*, project: Project):
+    """The project's dataset snapshots (whose held-out items an audit may be scoped to)."""
+    from labelstudio_app.training.models import DatasetSnapshot
+
+    return DatasetSnapshot.objects.filter(project=project).order_by("-created_at", "-id")
 
 
 def model_version_list_for_audit(*, project: Project) -> QuerySet[ModelVersion]:
@@ -154,3 +161,21 @@ def audit_item_ids_answered(*, run: AuditRun, model_version: ModelVersion) -> se
 
 def audit_items_for_job(*, run: AuditRun, item_ids: list[int]) -> list[Item]:
     return list(Item.objects.filter(project_id=run.project_id, pk__in=item_ids).order_by("id"))
+
+
+def audit_heldout_comparison(*, run: AuditRun, base_version_id: int, new_version_id: int) -> dict | None:
+    """Base vs new version on the items both answered in `run` (metrics.heldout_comparison); None until both
+    have answered at least one item. The run's own records only: the caller has already checked access."""
+    answers: dict[int, dict[int, tuple]] = defaultdict(dict)
+    for mv_id, item_id, human, predicted in (AuditPrediction.objects.filter(
+            run=run, model_version_id__in=[base_version_id, new_version_id])
+            .values_list("model_version_id", "item_id", "human_value", "predicted_value")):
+        answers[item_id][mv_id] = (human, predicted)
+    paired = sorted(i for i, by in answers.items() if len(by) == 2 or base_version_id == new_version_id)
+    if not paired:
+        return None
+    y_true = [answers[i][base_version_id][0] for i in paired]
+    base = [answers[i][base_version_id][1] for i in paired]
+    new = [answers[i][new_version_id][1] for i in paired]
+    options = list(run.options) + sorted({t for t in y_true if t not in run.options})
+    return {**metrics.heldout_comparison(y_true, base, new, options=options), "expected": len(run.item_ids)}

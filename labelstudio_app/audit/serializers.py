@@ -10,7 +10,8 @@ class AuditRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditRun
         fields = ["id", "project", "name", "question", "options", "positive_class", "template", "parser", "sampling",
-                  "metric", "tolerance", "model_versions", "item_ids", "job", "job_state", "created_at"]
+                  "metric", "tolerance", "model_versions", "item_ids", "scope", "snapshot", "scoring", "job", "job_state",
+                  "created_at"]
         read_only_fields = fields
 
 
@@ -27,6 +28,11 @@ class AuditRunCreateSerializer(serializers.Serializer):
     max_new_tokens = serializers.IntegerField(required=False, default=32, min_value=1, max_value=4096)
     metric = serializers.ChoiceField(choices=AuditRun.Metric.choices, required=False, default=AuditRun.Metric.PRECISION)
     tolerance = serializers.FloatField(required=False, default=0.02, min_value=0, max_value=1)
+    scope = serializers.ChoiceField(choices=AuditRun.Scope.choices, required=False, default=AuditRun.Scope.ALL)
+    snapshot = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                        help_text="A dataset snapshot id: its held-out items (scope heldout).")
+    scoring = serializers.ChoiceField(choices=AuditRun.Scoring.choices, required=False,
+                                      default=AuditRun.Scoring.GENERATE)
 
 
 class AuditPredictionSerializer(serializers.ModelSerializer):

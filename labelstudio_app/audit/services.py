@@ -4,6 +4,7 @@ Writes. Raises ValidationError (keyed by field), PermissionDenied or core.errors
 """
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from labelstudio_app.audit import selectors
 from labelstudio_app.audit.models import AuditPrediction, AuditRun
@@ -25,8 +26,10 @@ def _question(project, name: str) -> dict:
 def audit_run_create(*, project, user, question: str, model_versions, positive_class: str = "", template: str = "",
                      keywords: dict | None = None, regex: str = "", temperature: float = 0.0,
                      max_new_tokens: int = 32, metric: str = AuditRun.Metric.PRECISION, tolerance: float = 0.02,
-                     name: str = "") -> AuditRun:
-    """Validates the run, picks the labelled items, and starts the audit job once the transaction commits."""
+                     name: str = "", scope: str = AuditRun.Scope.ALL, snapshot=None,
+                     scoring: str = AuditRun.Scoring.GENERATE) -> AuditRun:
+    """Validates the run, picks the labelled items (all of them, or a snapshot's held-out items only, never its
+    training items), and starts the audit job once the transaction commits."""
     q = _question(project, question)
     options = [o["value"] for o in q["options"]]
     versions = list(model_versions)
@@ -43,14 +46,25 @@ def audit_run_create(*, project, user, question: str, model_versions, positive_c
         errors["temperature"] = "must be between 0 and 2"
     if not (1 <= max_new_tokens <= 4096):
         errors["max_new_tokens"] = "must be between 1 and 4096"
-    if not (template or project.prompt_template).strip():
-        errors["template"] = "the project has no prompt template; write one here ({text}, {context})"
+    if not (template or project.prompt_template).strip() and not project.training_template:
+        errors["template"] = _("the project has no prompt template; write one here ({text}, {context})")
+    if scope not in AuditRun.Scope.values:
+        errors["scope"] = _("choose one of %(all)s") % {"all": ", ".join(AuditRun.Scope.values)}
+    elif scope == AuditRun.Scope.HELDOUT and (snapshot is None or snapshot.project_id != project.pk):
+        errors["snapshot"] = _("choose a snapshot of this project for the held-out scope")
+    if scoring not in AuditRun.Scoring.values:
+        errors["scoring"] = _("choose one of %(all)s") % {"all": ", ".join(AuditRun.Scoring.values)}
     try:
         ParserConfig.from_question(q, keywords=keywords, regex=regex)
     except ValueError as exc:
         errors["regex" if "regex" in str(exc) else "keywords"] = str(exc)
     item_ids = list(selectors.item_list_labelled(project=project, question=question, options=options)
                     .values_list("id", flat=True))
+    if scope == AuditRun.Scope.HELDOUT and "snapshot" not in errors:
+        held = set(snapshot.heldout_item_ids or [])
+        item_ids = [i for i in item_ids if i in held]
+        if not item_ids and not errors:
+            errors["snapshot"] = _("the snapshot has no labelled held-out item for '%(q)s'") % {"q": question}
     if not item_ids and not errors:
         errors["question"] = f"no item has a final label for '{question}' yet"
     if errors:
@@ -59,7 +73,8 @@ def audit_run_create(*, project, user, question: str, model_versions, positive_c
         project=project, name=name, question=question, options=options, positive_class=positive_class,
         template=template, parser={"keywords": keywords or {}, "regex": regex},
         sampling={**DEFAULT_SAMPLING, "temperature": float(temperature), "max_new_tokens": int(max_new_tokens)},
-        metric=metric, tolerance=tolerance, item_ids=item_ids, created_by=user,
+        metric=metric, tolerance=tolerance, item_ids=item_ids, created_by=user, scope=scope,
+        snapshot=snapshot if scope == AuditRun.Scope.HELDOUT else None, scoring=scoring,
     )
     run.model_versions.set(versions)
     run.job = job_create(kind="audit", user=user, project=project, params={"run_id": run.pk},

@@ -43,7 +43,8 @@ def audit_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
                 project=project, user=request.user, question=data["question"], model_versions=data["model_versions"],
                 positive_class=data["positive_class"], template=data["template"], keywords=data["keywords"],
                 regex=data["regex"], temperature=data["temperature"], max_new_tokens=data["max_new_tokens"],
-                metric=data["metric"], tolerance=data["tolerance"], name=data["name"])
+                metric=data["metric"], tolerance=data["tolerance"], name=data["name"], scope=data["scope"],
+                snapshot=data["snapshot"], scoring=data["scoring"])
         except ValidationError as exc:
             form_add_errors(form, exc)
         else:

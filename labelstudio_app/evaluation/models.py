@@ -64,6 +64,8 @@ class Candidate(models.Model):
     sample_index = models.PositiveSmallIntegerField(default=0)
     params_hash = models.CharField(max_length=64)
     params = models.JSONField(default=dict)
+    prompt_sha256 = models.CharField(max_length=64, blank=True,
+                                     help_text="The prompt it was asked (projects.sft.prompt_sha256): part of its identity.")
     text = models.TextField()
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
@@ -75,7 +77,7 @@ class Candidate(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["item", "model_version", "sample_index", "params_hash"],
+            models.UniqueConstraint(fields=["item", "model_version", "sample_index", "params_hash", "prompt_sha256"],
                                     name="candidate_natural_key"),
         ]
         indexes = [models.Index(fields=["model_version", "item"])]

@@ -1,10 +1,8 @@
-"""How a model is asked about an item: one function that generation and the label audit share."""
-import re
+"""How a model is asked about an item: see `projects.sft.item_prompt_messages`."""
 import string
 
 from labelstudio_app.projects.models import Item, Project
-
-_PLACEHOLDER = re.compile(r"\{(text|context)\}")
+from labelstudio_app.projects.sft import item_prompt_messages
 
 
 def _sender_letter(index: int) -> str:
@@ -32,20 +30,6 @@ def context_render(context: list | None) -> str:
 
 
 def item_messages(*, project: Project, item: Item, template: str | None = None) -> list[dict]:
-    """Chat messages asking the model about `item`.
-
-    With a template (the argument, else the project's `prompt_template`), `{text}` and `{context}` are
-    replaced by the item text and its rendered context; other braces are left alone (no str.format, so a
-    template or an item may contain `{` freely). Without one, the user message is the context turns
-    followed by the item text.
-    """
-    template = template if template is not None else (project.prompt_template or "")
-    context = context_render(item.context)
-    if template.strip():
-        values = {"text": item.text, "context": context}
-        content = _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
-    elif context:
-        content = f"{context}\n\n{item.text}"
-    else:
-        content = item.text
-    return [{"role": "user", "content": content}]
+    """The prompt for `item`: `projects.sft.item_prompt_messages`, the one renderer (kept under this name for
+    existing callers)."""
+    return item_prompt_messages(project=project, item=item, template=template)

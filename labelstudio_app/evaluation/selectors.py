@@ -86,10 +86,15 @@ def generation_job_candidates(*, job: Job) -> QuerySet[Candidate]:
 
 # ---- worker-side reads (no user: the job was authorised when it was created) ----------------------
 
-def candidate_keys_done(*, model_version_id: int, item_ids: list[int], params_hash: str) -> set[tuple[int, int]]:
-    """(item_id, sample_index) pairs already written for one model version and parameter set."""
-    return set(Candidate.objects.filter(model_version_id=model_version_id, item_id__in=item_ids,
-                                        params_hash=params_hash).values_list("item_id", "sample_index"))
+def candidate_keys_done(*, model_version_id: int, item_ids: list[int], params_hash: str,
+                        prompt_sha256s: dict[int, str] | None = None) -> set[tuple[int, int]]:
+    """(item_id, sample_index) pairs already written for one model version and parameter set; with
+    `prompt_sha256s` ({item_id: sha}), only those asked the item's current prompt count."""
+    rows = Candidate.objects.filter(model_version_id=model_version_id, item_id__in=item_ids, params_hash=params_hash)
+    if prompt_sha256s is None:
+        return set(rows.values_list("item_id", "sample_index"))
+    return {(i, s) for i, s, sha in rows.values_list("item_id", "sample_index", "prompt_sha256")
+            if prompt_sha256s.get(i) == sha}
 
 
 def items_for_generation(*, project_id: int, item_ids: list[int]) -> dict[int, Item]:

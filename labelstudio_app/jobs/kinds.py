@@ -40,4 +40,5 @@ def job_kind_get(kind: str) -> JobKind:
 # The follow-up is called as `followup(job=job, **kwargs)` in the worker, after the job is marked succeeded.
 JOB_FOLLOWUPS: dict[str, str] = {
     "review.round_open": "labelstudio_app.review.services.round_open_after_generation",
+    "training.heldout_audit": "labelstudio_app.training.services.training_run_heldout_audit_start",
 }

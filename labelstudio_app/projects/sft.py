@@ -18,9 +18,13 @@ The template is a JSON object of strings:
         literal braces
 
 A row whose output renders empty is dropped too (`sft_messages` returns None).
+
+The prompt half of a row (system + user) comes from `item_prompt_messages`, the one renderer every path that
+asks a model about an item shares; `output` is the answer it learns.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -180,10 +184,53 @@ def _render(parts, item, values: dict) -> str:
     return "".join(out)
 
 
+# Bumped whenever the prompt layout below changes: a snapshot's hash and a candidate's prompt hash record it.
+RENDERER_VERSION = 2
+_PROMPT_PLACEHOLDER = re.compile(r"\{(text|context)\}")
+
+
+def _render_item_only(parts, item) -> str:
+    """A prompt part: item fields only. A label placeholder in a prompt would leak the answer, so it renders empty."""
+    return _render([p for p in parts if p.kind in ("literal", "field")], item, {})
+
+
+def item_prompt_messages(*, project, item, template: str | None = None) -> list[dict]:
+    """How a model is asked about `item`: the one layout training rows, generation, the label audit and the
+    automatic round all use, so a model is judged on exactly the prompt it was trained on.
+
+    [system]: the training template's `system` (item fields only), when set.
+    user:     the prompt template (`template`, else the project's `prompt_template`: `{text}` and `{context}`
+              replaced, other braces left alone); without one, the training template's `instruction` and `input`
+              (item fields only, joined by a blank line); without those, the context turns, a blank line, the text.
+    """
+    training = project.training_template or {}
+    compiled = compile_template(training) if training else {}
+    template = template if template is not None else (project.prompt_template or "")
+    context = context_text(item.context)
+    if template.strip():
+        values = {"text": item.text, "context": context}
+        user = _PROMPT_PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+    elif compiled:
+        user = _render_item_only(compiled["instruction"], item)
+        extra = _render_item_only(compiled.get("input", ()), item)
+        if extra.strip():
+            user = f"{user}\n\n{extra}" if user else extra
+    else:
+        user = f"{context}\n\n{item.text}" if context else item.text
+    system = _render_item_only(compiled.get("system", ()), item)
+    return [*([{"role": "system", "content": system}] if system.strip() else []), {"role": "user", "content": user}]
+
+
+def prompt_sha256(messages: list[dict]) -> str:
+    """The identity of a prompt (with the renderer's version): a changed template means a different prompt."""
+    payload = json.dumps({"renderer": RENDERER_VERSION, "messages": messages}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
 def sft_messages(*, project, item, values: dict | None = None) -> list[dict] | None:
-    """ChatML-style messages for one item: [system?], user (instruction + input), assistant (output).
-    None when the item has no final label and no `values` were given, when a label has no mapping in
-    the template, or when the output renders empty."""
+    """Training messages for one item: its prompt (`item_prompt_messages`) then the assistant's output rendered
+    from the training template's `output` with the final label. None when the item has no final label and no
+    `values` were given, when a label has no mapping in the template, or when the output renders empty."""
     if values is None:
         values = item.final_values
     if values is None:
@@ -192,16 +239,12 @@ def sft_messages(*, project, item, values: dict | None = None) -> list[dict] | N
         values = {}
     compiled = compile_template(project.training_template)
     try:
-        rendered = {key: _render(parts, item, values) for key, parts in compiled.items()}
+        output = _render(compiled["output"], item, values)
     except _Skip:
         return None
-    if not rendered.get("output", "").strip():
+    if not output.strip():
         return None
-    user = rendered["instruction"]
-    if rendered.get("input", "").strip():
-        user = f"{user}\n\n{rendered['input']}" if user else rendered["input"]
-    messages = [{"role": "system", "content": rendered["system"]}] if rendered.get("system", "").strip() else []
-    return [*messages, {"role": "user", "content": user}, {"role": "assistant", "content": rendered["output"]}]
+    return [*item_prompt_messages(project=project, item=item), {"role": "assistant", "content": output}]
 
 
 def sft_format_row(*, messages: list[dict], fmt: str, task_type: str, extra: dict | None = None) -> dict:

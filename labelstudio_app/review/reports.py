@@ -10,7 +10,9 @@ import numpy as np
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
+from labelstudio_app.audit.metrics import majority_baseline
 from labelstudio_app.evaluation.models import ModelVersion
+from labelstudio_app.projects.models import Item
 from labelstudio_app.review import stats
 from labelstudio_app.review.models import Comparison, ComparisonRound
 from labelstudio_app.review.selectors import judgment_frame
@@ -116,7 +118,24 @@ def round_statistics(*, round: ComparisonRound) -> dict:
         "length_bias": stats.length_bias(outcome, frame["len_a"], frame["len_b"]),
         "agreement": stats.agreement(frame["comparison"], frame["preference"], 4),
         "reviewers": _reviewers(full, usernames),
+        "label_baseline": round_label_baseline(round=round),
     })
+
+
+def round_label_baseline(*, round: ComparisonRound) -> dict | None:
+    """The majority-label baseline on the round's items (as on a training run's held-out report): what always
+    giving the most frequent final label of the project's first single-choice question would score. None when the
+    project has no such question or the round's items carry no label for it."""
+    question = next((q for q in round.project.label_schema or []
+                     if isinstance(q, dict) and q.get("kind") == "single_choice"), None)
+    if question is None:
+        return None
+    options = [o["value"] for o in question.get("options", [])]
+    values = Item.objects.filter(pk__in=list(round.item_ids or [])).values_list("final_values", flat=True)
+    labels = [str(v[question["name"]]) for v in values if isinstance(v, dict) and v.get(question["name"]) in options]
+    if not labels:
+        return None
+    return {"question": question["name"], "n": len(labels), **majority_baseline(labels, options=options)}
 
 
 def project_statistics(*, project, bootstrap: int = BOOTSTRAP, seed: int = SEED) -> dict:

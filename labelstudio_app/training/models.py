@@ -17,6 +17,9 @@ class DatasetSnapshot(models.Model):
     sha256 = models.CharField(max_length=64)
     row_count = models.PositiveIntegerField(default=0)
     heldout_item_ids = models.JSONField(default=list, blank=True)
+    heldout_path = models.CharField(max_length=500, blank=True,
+                                    help_text="The held-out items' rows (the evaluation set), relative to the artifacts dir.")
+    heldout_sha256 = models.CharField(max_length=64, blank=True)
     task_type_histogram = models.JSONField(default=dict, blank=True)
     token_count = models.BigIntegerField(null=True, blank=True)
     recipe = models.JSONField(default=dict, blank=True, help_text="Sources, filters, ratios: how it was made.")
@@ -43,6 +46,10 @@ class TrainingRun(models.Model):
     snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="training_runs")
     hyperparams = models.JSONField(default=dict)
     loss_history = models.JSONField(default=list, blank=True, help_text="[[step, loss], …]")
+    eval_loss_history = models.JSONField(default=list, blank=True,
+                                         help_text="[[step, loss], …] on the snapshot's held-out rows.")
+    heldout_audit = models.ForeignKey("audit.AuditRun", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+", help_text="Base vs new version on the held-out items.")
     save_merged = models.BooleanField(default=False, help_text="Also save the merged full weights.")
     eta_seconds = models.FloatField(null=True, blank=True)
     result_version = models.ForeignKey("evaluation.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL,

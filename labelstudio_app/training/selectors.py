@@ -5,6 +5,7 @@ Reads, scoped to the user; projects through projects.selectors.project_get_for_<
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from labelstudio_app.audit.selectors import audit_heldout_comparison
 from labelstudio_app.evaluation.models import ModelVersion
 from labelstudio_app.projects.selectors import project_get_for_manager
 from labelstudio_app.training.models import DatasetSnapshot, TrainingRun
@@ -23,7 +24,7 @@ def training_run_list_for_project(*, user, project_id: int) -> QuerySet[Training
     project = project_get_for_manager(user=user, project_id=project_id)
     return (TrainingRun.objects.filter(project=project)
             .select_related("job", "job__project", "base_version", "snapshot", "result_version", "result_round",
-                            "created_by"))
+                            "created_by", "heldout_audit", "heldout_audit__job"))
 
 
 def training_run_get(*, user, project_id: int, run_id: int) -> TrainingRun:
@@ -43,3 +44,13 @@ def training_run_get_for_job(*, job) -> TrainingRun:
 
 def snapshot_get_for_job(*, snapshot_id: int) -> DatasetSnapshot:
     return DatasetSnapshot.objects.get(pk=snapshot_id)
+
+
+def training_run_heldout_report(*, run: TrainingRun) -> dict | None:
+    """Base vs new version on the snapshot's held-out items, from the run's held-out audit (None before it has
+    answers). `run` comes from `training_run_get`, which has checked access."""
+    if run.heldout_audit_id is None or run.result_version_id is None:
+        return None
+    report = audit_heldout_comparison(run=run.heldout_audit, base_version_id=run.base_version_id,
+                                      new_version_id=run.result_version_id)
+    return report and {**report, "audit": run.heldout_audit}

@@ -53,6 +53,17 @@ def snapshot_verify(*, snapshot: DatasetSnapshot) -> Path:
     return path
 
 
+def snapshot_heldout_verify(*, snapshot: DatasetSnapshot) -> Path | None:
+    """The snapshot's held-out rows file after checking its sha256 (Conflict if changed); None if none."""
+    if not snapshot.heldout_path:
+        return None
+    path = Path(settings.ARTIFACTS_DIR) / snapshot.heldout_path
+    if not path.exists() or file_sha256(path) != snapshot.heldout_sha256:
+        raise Conflict(f"snapshot {snapshot.name!r}: its held-out file {snapshot.heldout_path} is missing or "
+                       "was changed after it was made; make a new snapshot.", code="snapshot_tampered")
+    return path
+
+
 def _write_immutable(rows: list[dict]) -> tuple[str, str, int]:
     """Writes rows as JSONL under snapshots/<sha256>.jsonl, read-only; returns (relative path, sha, size)."""
     import json
@@ -98,10 +109,12 @@ def snapshot_create(*, project, user, name: str, recipe: dict | None = None,
         raise ValidationError({"sources": _("No approved example matches this recipe (sources, task types, dates); "
                                             "nothing to snapshot.")})
     path, sha, size = _write_immutable(built["rows"])
+    heldout_path, heldout_sha = _write_immutable(built["heldout_rows"])[:2] if built["heldout_rows"] else ("", "")
     with transaction.atomic():
         snapshot = DatasetSnapshot.objects.create(
             project=project, name=name[:200], format=clean["format"], path=path, sha256=sha,
             row_count=len(built["rows"]), heldout_item_ids=built["heldout_item_ids"],
+            heldout_path=heldout_path, heldout_sha256=heldout_sha,
             task_type_histogram=built["task_type_histogram"], source_histogram=built["source_histogram"],
             recipe=clean, size_bytes=size, created_by=user if user and user.is_authenticated else None,
             tokenizer_model=tokenizer_version.base_model if tokenizer_version else "",
@@ -145,7 +158,8 @@ def training_run_create(*, project, user, base_version: ModelVersion, snapshot: 
     with transaction.atomic():
         job = job_create(kind="training", user=user, project=project,
                          total=steps_estimate(snapshot.row_count, clean),
-                         params={"snapshot_id": snapshot.pk, "base_version_id": base_version.pk})
+                         params={"snapshot_id": snapshot.pk, "base_version_id": base_version.pk,
+                                 "then": {"name": "training.heldout_audit"}})
         return TrainingRun.objects.create(project=project, job=job, base_version=base_version, snapshot=snapshot,
                                           hyperparams=clean, save_merged=bool(save_merged), created_by=user)
 
@@ -161,10 +175,20 @@ def training_run_loss_append(*, run_id: int, points: list, eta_seconds: float | 
 
 
 @transaction.atomic
+def training_run_eval_loss_append(*, run_id: int, points: list) -> None:
+    """Takes the run's row lock; records [step, eval loss] points on the held-out rows (a step is replaced)."""
+    run = TrainingRun.objects.select_for_update().only("eval_loss_history").get(pk=run_id)
+    new_steps = {p[0] for p in points}
+    history = [p for p in run.eval_loss_history if p[0] not in new_steps] + [list(p) for p in points]
+    TrainingRun.objects.filter(pk=run_id).update(eval_loss_history=sorted(history, key=lambda p: p[0]))
+
+
+@transaction.atomic
 def training_run_resume_at(*, run_id: int, step: int) -> None:
     """Takes the run's row lock; forgets loss points after `step` (a resumed run records them again)."""
-    run = TrainingRun.objects.select_for_update().only("loss_history").get(pk=run_id)
-    TrainingRun.objects.filter(pk=run_id).update(loss_history=[p for p in run.loss_history if p[0] <= step])
+    run = TrainingRun.objects.select_for_update().only("loss_history", "eval_loss_history").get(pk=run_id)
+    TrainingRun.objects.filter(pk=run_id).update(loss_history=[p for p in run.loss_history if p[0] <= step],
+                                                 eval_loss_history=[p for p in run.eval_loss_history if p[0] <= step])
 
 
 def _version_name(run: TrainingRun) -> str:
@@ -213,3 +237,28 @@ def training_run_round_open(*, run: TrainingRun) -> object | None:
         TrainingRun.objects.filter(pk=run.pk).update(result_round=rnd)
     run.result_round = rnd
     return rnd
+
+
+def training_run_heldout_audit_start(*, job, scoring: str = "generate"):
+    """Follow-up of a succeeded training job: a label audit of the base and the new version on the snapshot's
+    held-out items only (never training items), asked with the prompt the model was trained on. Idempotent;
+    None when there is nothing to audit (no held-out item, no single-choice question, no new version)."""
+    from labelstudio_app.audit.models import AuditRun
+    from labelstudio_app.audit.selectors import question_list_single_choice
+    from labelstudio_app.audit.services import audit_run_create
+
+    run = TrainingRun.objects.select_related("project", "snapshot", "base_version", "result_version").get(job=job)
+    questions = question_list_single_choice(project=run.project)
+    if run.heldout_audit_id or run.result_version is None or not run.snapshot.heldout_item_ids or not questions:
+        return run.heldout_audit
+    with transaction.atomic():
+        try:
+            audit = audit_run_create(
+                project=run.project, user=run.created_by, question=questions[0]["name"],
+                model_versions=[run.base_version, run.result_version], scope=AuditRun.Scope.HELDOUT,
+                snapshot=run.snapshot, scoring=scoring, max_new_tokens=16,
+                name=_("Held-out audit of training run %(id)s") % {"id": run.pk})
+        except ValidationError:
+            return None  # e.g. no held-out item carries a label for the question
+        TrainingRun.objects.filter(pk=run.pk).update(heldout_audit=audit)
+    return audit

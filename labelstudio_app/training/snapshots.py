@@ -2,7 +2,7 @@
 
 Sources (each row keeps its item's task type and says where it came from):
 - `final`:     items with a final label (status done), through the project's training template (`sft_messages`).
-- `reference`: items with a gold / reference answer: the prompt a model is asked (`item_messages`) -> the answer.
+- `reference`: items with a gold / reference answer: the prompt a model is asked (`item_prompt_messages`) -> the answer.
 - `winners`:   blind comparisons whose judgments prefer one candidate by a majority: prompt -> the winning text.
 
 The recipe (validated by `recipe_clean`, stored on the snapshot):
@@ -12,11 +12,14 @@ The recipe (validated by `recipe_clean`, stored on the snapshot):
      "task_types": ["deployment"],                     # optional: task type (or its top level) filter
      "task_type_upsample": {"short-answer": 3},        # optional: repeat rows of a task type (prefix match)
      "date_from": "2024-01-01", "date_to": "2024-12-31",   # optional: the item's creation date
-     "heldout": {"fraction": 0.1} | {"n": 20}, "seed": 0}
+     "heldout": {"fraction": 0.1} | {"n": 20},        # optional "by": "metadata.<key>" holds out whole groups
+     "seed": 0}
 
+The held-out items' own rows (prompt + answer) are kept apart, in a second immutable file, as the evaluation set.
 Upsampling by a factor f repeats every row floor(f) times and a seeded draw of the fraction once more.
 Ratios down-sample the larger sources (seeded) so the counts match the proportion; nothing is invented.
 """
+import json
 import math
 import random
 from collections import Counter, defaultdict
@@ -26,9 +29,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from labelstudio_app.evaluation.prompts import item_messages
 from labelstudio_app.projects.models import Item
-from labelstudio_app.projects.sft import SFT_FORMATS, sft_format_row, sft_messages
+from labelstudio_app.projects.sft import (
+    RENDERER_VERSION,
+    SFT_FORMATS,
+    item_prompt_messages,
+    sft_format_row,
+    sft_messages,
+)
 from labelstudio_app.review.models import Comparison, Judgment
 
 SOURCES = ("final", "reference", "winners")
@@ -59,9 +67,29 @@ def _date(value, field: str) -> str | None:
         raise ValidationError({field: _("%(v)r is not a date (YYYY-MM-DD).") % {"v": value}}) from None
 
 
+def _heldout_clean(heldout: dict) -> dict:
+    """{"fraction": f} or {"n": k}, optionally with "by": "metadata.<key>" or "task_type" (whole groups)."""
+    if not isinstance(heldout, dict):
+        heldout = {}
+    by = str(heldout.get("by") or "").strip()
+    size = {k: v for k, v in heldout.items() if k != "by"}
+    if set(size) - {"fraction", "n"} or len(size) > 1 or (by and not size):
+        raise ValidationError({"heldout": _("Give either {\"fraction\": 0.1} or {\"n\": 20}, optionally with "
+                                            "\"by\": \"metadata.<key>\".")})
+    if by and not (by == "task_type" or (by.startswith("metadata.") and by[len("metadata."):].strip())):
+        raise ValidationError({"heldout.by": _("%(by)r is not a group; use \"metadata.<key>\" or \"task_type\".")
+                               % {"by": by}})
+    if "fraction" in size:
+        size = {"fraction": _number(size["fraction"], "heldout.fraction", minimum=0, maximum=0.9)}
+    elif "n" in size:
+        size = {"n": _number(size["n"], "heldout.n", minimum=0, maximum=1_000_000, integer=True)}
+    return {**size, "by": by} if by else size
+
+
 def recipe_clean(recipe: dict | None) -> dict:
     """The recipe with defaults filled in, or ValidationError naming the field that is wrong."""
     recipe = dict(recipe or {})
+    recipe.pop("renderer", None)  # recorded by the app, never chosen
     unknown = sorted(set(recipe) - {"format", "sources", "ratios", "task_types", "task_type_upsample", "date_from",
                                     "date_to", "heldout", "seed"})
     if unknown:
@@ -94,17 +122,11 @@ def recipe_clean(recipe: dict | None) -> dict:
     date_from, date_to = _date(recipe.get("date_from"), "date_from"), _date(recipe.get("date_to"), "date_to")
     if date_from and date_to and date_from > date_to:
         raise ValidationError({"date_to": _("date_to is before date_from.")})
-    heldout = recipe.get("heldout") or {}
-    if set(heldout) - {"fraction", "n"} or len(heldout) > 1:
-        raise ValidationError({"heldout": _("Give either {\"fraction\": 0.1} or {\"n\": 20}.")})
-    if "fraction" in heldout:
-        heldout = {"fraction": _number(heldout["fraction"], "heldout.fraction", minimum=0, maximum=0.9)}
-    elif "n" in heldout:
-        heldout = {"n": _number(heldout["n"], "heldout.n", minimum=0, maximum=1_000_000, integer=True)}
+    heldout = _heldout_clean(recipe.get("heldout") or {})
     seed = _number(recipe.get("seed", 0), "seed", minimum=0, maximum=2**31 - 1, integer=True)
     return {"format": fmt, "sources": sources, "ratios": ratios, "task_types": task_types,
             "task_type_upsample": tt_up, "date_from": date_from, "date_to": date_to, "heldout": heldout,
-            "seed": seed}
+            "seed": seed, "renderer": RENDERER_VERSION}
 
 
 def _items(project, recipe: dict):
@@ -134,7 +156,7 @@ def _reference_rows(project, items) -> list[dict]:
     rows = []
     for item in items.exclude(reference_answer="").order_by("id").iterator(2000):
         if item.reference_answer.strip():
-            messages = [*item_messages(project=project, item=item), {"role": "assistant", "content": item.reference_answer}]
+            messages = [*item_prompt_messages(project=project, item=item), {"role": "assistant", "content": item.reference_answer}]
             rows.append({"item_id": item.pk, "task_type": item.task_type, "source": "reference",
                          "messages": messages})
     return rows
@@ -160,7 +182,7 @@ def _winner_rows(project, items) -> list[dict]:
         if cand is None or not cand.text.strip() or (c.item_id, cand.text) in seen:
             continue  # side B empty is the reference answer: the `reference` source covers it
         seen.add((c.item_id, cand.text))
-        messages = [*item_messages(project=project, item=c.item), {"role": "assistant", "content": cand.text}]
+        messages = [*item_prompt_messages(project=project, item=c.item), {"role": "assistant", "content": cand.text}]
         rows.append({"item_id": c.item_id, "task_type": c.item.task_type, "source": "winners", "messages": messages,
                      "candidate_id": cand.pk})
     return rows
@@ -197,14 +219,46 @@ def _task_factor(task_type: str, table: dict) -> float:
     return best[1] if best else 1.0
 
 
+def _group_of(item: dict, by: str) -> str | None:
+    if by == "task_type":
+        return item["task_type"] or ""
+    value = (item["metadata"] or {}).get(by[len("metadata."):])
+    return None if value in (None, "") else str(value)
+
+
 def _heldout(item_ids: list[int], spec: dict, rng: random.Random) -> list[int]:
+    """Seeded held-out items. With `by`, whole groups are held out (`fraction` / `n` count groups), so a group
+    (e.g. a question template) is either seen in training or never; an item without the key is its own group."""
     if not spec or not item_ids:
         return []
-    n = spec["n"] if "n" in spec else round(len(item_ids) * spec["fraction"])
-    if n >= len(item_ids):
+    groups: dict[str, list[int]] = {}
+    if spec.get("by"):
+        for it in Item.objects.filter(pk__in=item_ids).values("id", "task_type", "metadata").order_by("id"):
+            group = _group_of(it, spec["by"])
+            groups.setdefault(f"#{it['id']}" if group is None else f"={group}", []).append(it["id"])
+    else:
+        groups = {f"#{i}": [i] for i in item_ids}
+    names = sorted(groups)
+    n = spec["n"] if "n" in spec else round(len(names) * spec["fraction"])
+    held = sorted(i for name in rng.sample(names, min(n, len(names))) for i in groups[name])
+    if len(held) >= len(item_ids):
         raise ValidationError({"heldout": _("Held-out %(n)s of %(total)s items leaves nothing to train on.")
-                               % {"n": n, "total": len(item_ids)}})
-    return sorted(rng.sample(sorted(item_ids), n))
+                               % {"n": len(held), "total": len(item_ids)}})
+    return held
+
+
+def _heldout_rows(by_source: dict, held: set, fmt: str) -> list[dict]:
+    """The held-out items' rows (prompt + answer), once each, in item order: the evaluation set."""
+    rows, seen = [], set()
+    for source_rows in by_source.values():
+        for r in source_rows:
+            key = (r["item_id"], json.dumps(r["messages"], ensure_ascii=False))
+            if r["item_id"] in held and key not in seen:
+                seen.add(key)
+                rows.append(r)
+    rows.sort(key=lambda r: (r["item_id"], r["source"]))
+    return [sft_format_row(messages=r["messages"], fmt=fmt, task_type=r["task_type"],
+                           extra={"source": r["source"], "item_id": r["item_id"]}) for r in rows]
 
 
 def snapshot_rows_build(*, project, recipe: dict) -> dict:
@@ -214,6 +268,7 @@ def snapshot_rows_build(*, project, recipe: dict) -> dict:
     by_source = {name: _BUILDERS[name](project, items) for name in recipe["sources"]}
     heldout = _heldout(sorted({r["item_id"] for rows in by_source.values() for r in rows}), recipe["heldout"], rng)
     held = set(heldout)
+    heldout_rows = _heldout_rows(by_source, held, recipe["format"])
     by_source = {s: [r for r in rows if r["item_id"] not in held] for s, rows in by_source.items()}
     by_source = _apply_ratios(by_source, recipe["ratios"], rng)
     mixed = []
@@ -229,7 +284,7 @@ def snapshot_rows_build(*, project, recipe: dict) -> dict:
     out = [sft_format_row(messages=r["messages"], fmt=recipe["format"], task_type=r["task_type"],
                           extra={"source": r["source"], "item_id": r["item_id"]}) for r in mixed]
     return {
-        "rows": out, "heldout_item_ids": heldout,
+        "rows": out, "heldout_item_ids": heldout, "heldout_rows": heldout_rows,
         "task_type_histogram": dict(sorted(Counter(r["task_type"] or "" for r in mixed).items())),
         "source_histogram": dict(sorted(Counter(r["source"] for r in mixed).items())),
         "available": {s: len(rows) for s, rows in by_source.items()},

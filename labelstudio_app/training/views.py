@@ -99,7 +99,9 @@ def training_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 @require_GET
 def training_detail(request: HtmxHttpRequest, project_id: int, run_id: int) -> HttpResponse:
     run = selectors.training_run_get(user=request.user, project_id=project_id, run_id=run_id)
-    context = _ctx(request, run.project, run=run, job=run.job, chart=loss_chart(run.loss_history))
+    context = _ctx(request, run.project, run=run, job=run.job,
+                   chart=loss_chart(run.loss_history, eval_history=run.eval_loss_history),
+                   heldout=selectors.training_run_heldout_report(run=run))
     if request.htmx:
         response = render(request, "training/detail.html#live", context)
         return HttpResponseStopPolling(response.content) if run.job.is_finished else response

@@ -214,3 +214,25 @@ def test_it_refuses_a_backtracking_regex_over_the_api(api_as, manager, audited):
                              format="json")
     assert r.status_code == 400 and "too slow" in r.json()["regex"][0]
     assert AuditRun.objects.count() == 1
+
+
+def test_it_scopes_an_audit_to_a_snapshots_heldout_items(api_as, manager, audited):
+    from labelstudio_app.training.models import DatasetSnapshot
+
+    project, items, _run, versions = audited
+    held = [items[1].pk, items[4].pk, 999999]  # an id that is no longer a labelled item drops out
+    snap = DatasetSnapshot.objects.create(project=project, name="s", path="x", sha256="0" * 64, heldout_item_ids=held)
+    api = api_as(manager)
+    url = reverse("api-audit-run-list", kwargs={"project_id": project.pk})
+    body = {"question": "needs_context", "model_versions": [versions[0].pk], "scope": "heldout"}
+    created = api.post(url, {**body, "snapshot": snap.pk, "scoring": "likelihood"}, format="json")
+    assert created.status_code == 201, created.json()
+    run = created.json()
+    assert run["item_ids"] == held[:2] and run["scope"] == "heldout" and run["snapshot"] == snap.pk
+    assert run["scoring"] == "likelihood"
+    missing = api.post(url, body, format="json")
+    assert missing.status_code == 400 and "snapshot" in missing.json()
+    other = DatasetSnapshot.objects.create(project=labelled_project(labels=[])[0], name="o", path="y",
+                                           sha256="1" * 64, heldout_item_ids=held)
+    foreign = api.post(url, {**body, "snapshot": other.pk}, format="json")
+    assert foreign.status_code == 400 and "snapshot" in foreign.json()

@@ -170,3 +170,25 @@ def test_it_creates_snapshots_through_the_api(world, api_as):
     assert api.get(url).json()["count"] == 1
     r = api_as(world.users["annotator"]).post(url, {"name": "x"}, format="json")
     assert r.status_code == 404
+
+
+def test_it_holds_out_whole_groups_and_keeps_their_rows_as_an_evaluation_file(world):
+    items = approved_items(world.project, 24)
+    for i, item in enumerate(items):
+        item.metadata = {"template": f"tpl-{i % 6}"}
+        item.save(update_fields=["metadata"])
+    a = _snap(world, heldout={"fraction": 0.34, "by": "metadata.template"}, seed=3)
+    assert a.heldout_item_ids == _snap(world, heldout={"fraction": 0.34, "by": "metadata.template"},
+                                       seed=3).heldout_item_ids
+    template_of = {it.pk: it.metadata["template"] for it in items}
+    held_templates = {template_of[i] for i in a.heldout_item_ids}
+    trained_templates = {template_of[r["item_id"]] for r in _rows(a)}
+    assert len(held_templates) == 2 and len(a.heldout_item_ids) == 8  # two whole templates of six
+    assert not held_templates & trained_templates and len(trained_templates) == 4
+    heldout_path = services.snapshot_heldout_verify(snapshot=a)
+    rows = [json.loads(line) for line in heldout_path.read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["item_id"] for r in rows) == a.heldout_item_ids
+    assert hashlib.sha256(heldout_path.read_bytes()).hexdigest() == a.heldout_sha256
+    assert rows[0]["messages"][-1]["role"] == "assistant" and rows[0]["messages"][-1]["content"]
+    with pytest.raises(ValidationError, match="not a group"):
+        _snap(world, heldout={"fraction": 0.2, "by": "colour"})

@@ -12,8 +12,8 @@ import logging
 import time
 
 from labelstudio_app.evaluation import modelfiles, selectors, services
-from labelstudio_app.evaluation.prompts import item_messages
 from labelstudio_app.jobs.services import JobCancelled
+from labelstudio_app.projects.sft import item_prompt_messages, prompt_sha256
 from workers.generation.backends import load_backend
 from workers.generation.base import GenerationCancelled, GenerationRequest, ModelSpec, SamplingParams, cancel_event
 
@@ -46,10 +46,12 @@ def model_spec(mv) -> ModelSpec:
                      options=services.backend_options_for_worker(mv), trust_remote_code=mv.trust_remote_code)
 
 
-def _missing(mvs, item_ids: list[int], n_samples: int, params_hash: str) -> dict[int, list[tuple[int, int]]]:
+def _missing(mvs, item_ids: list[int], n_samples: int, params_hash: str,
+             prompt_shas: dict[int, str]) -> dict[int, list[tuple[int, int]]]:
     out = {}
     for mv in mvs:
-        done = selectors.candidate_keys_done(model_version_id=mv.pk, item_ids=item_ids, params_hash=params_hash)
+        done = selectors.candidate_keys_done(model_version_id=mv.pk, item_ids=item_ids, params_hash=params_hash,
+                                             prompt_sha256s=prompt_shas)
         out[mv.pk] = [(i, s) for i in item_ids for s in range(n_samples) if (i, s) not in done]
     return out
 
@@ -62,7 +64,10 @@ def generation_run(ctx) -> dict:
     items = selectors.items_for_generation(project_id=job.project_id, item_ids=p["item_ids"])
     item_ids = [i for i in p["item_ids"] if i in items]  # items deleted since the job was made drop out
     total = len(item_ids) * len(mvs) * n_samples
-    missing = _missing(mvs, item_ids, n_samples, params_hash)
+    # A candidate is an answer to one prompt: after a template edit the old answers do not count as done.
+    prompts = {i: item_prompt_messages(project=items[i].project, item=items[i]) for i in item_ids}
+    prompt_shas = {i: prompt_sha256(m) for i, m in prompts.items()}
+    missing = _missing(mvs, item_ids, n_samples, params_hash, prompt_shas)
     done = total - sum(len(m) for m in missing.values())
     already = done
     ctx.progress(done=done, total=total, message=f"{total - done} candidate(s) to generate")
@@ -93,7 +98,7 @@ def generation_run(ctx) -> dict:
             batch = todo[start:start + batch_size]
             requests = [
                 GenerationRequest(
-                    messages=item_messages(project=items[item_id].project, item=items[item_id]),
+                    messages=prompts[item_id],
                     params=SamplingParams(**{**sampling, "seed": sample_seed(sampling.get("seed"), item_id, s)}),
                     adapter=spec.adapter_path,
                 )
@@ -110,7 +115,7 @@ def generation_run(ctx) -> dict:
             generate_seconds += time.perf_counter() - started
             pending.extend(
                 {"item_id": item_id, "model_version_id": mv.pk, "sample_index": s, "params_hash": params_hash,
-                 "params": {**sampling, "seed": req.params.seed}, "text": res.text, "prompt_tokens": res.prompt_tokens,
+                 "prompt_sha256": prompt_shas[item_id], "params": {**sampling, "seed": req.params.seed}, "text": res.text, "prompt_tokens": res.prompt_tokens,
                  "completion_tokens": res.completion_tokens, "latency_ms": res.latency_ms,
                  "finish_reason": res.finish_reason[:32], "job_id": job.pk}
                 for (item_id, s), req, res in zip(batch, requests, results)

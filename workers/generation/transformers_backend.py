@@ -203,6 +203,30 @@ class TransformersBackend:
                                             token_ids=tokens[:count]))
         return results
 
+    def choose(self, requests: list[GenerationRequest], labels: list[str]) -> list[str]:
+        """For each request, the label the model (with the request's adapter, or the base) finds most likely as
+        its whole answer (`workers.generation.scoring`); sampling parameters play no part."""
+        from workers.generation.scoring import choice_scores
+
+        picked: list[str | None] = [None] * len(requests)
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, req in enumerate(requests):
+            groups[req.adapter or ""].append(i)
+        for adapter, indexes in groups.items():
+            prompts = [requests[i].messages for i in indexes]
+            if adapter:
+                name = self._adapter_name(adapter)  # loads it (and wraps the base) on first use
+                self.peft.set_adapter(name)
+                scores = choice_scores(self.peft, self.tokenizer, prompts, labels)
+            elif self.peft is not None:
+                with self.peft.disable_adapter():
+                    scores = choice_scores(self.peft, self.tokenizer, prompts, labels)
+            else:
+                scores = choice_scores(self.model, self.tokenizer, prompts, labels)
+            for i, score in zip(indexes, scores, strict=True):
+                picked[i] = score.label
+        return picked  # type: ignore[return-value]
+
     def close(self) -> None:
         self.peft = None
         self.model = None

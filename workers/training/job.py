@@ -58,6 +58,11 @@ class _Reporter:
         self.last_flush = time.monotonic()
 
 
+def _eval_conversations(run: TrainingRun) -> list:
+    path = services.snapshot_heldout_verify(snapshot=run.snapshot)
+    return lora.read_jsonl_conversations(path) if path else []
+
+
 def _train(ctx, run: TrainingRun, dirs: dict, data_path: Path) -> lora.TrainResult:
     base = run.base_version
     hp = LoraHyperparams(**run.hyperparams)
@@ -74,10 +79,17 @@ def _train(ctx, run: TrainingRun, dirs: dict, data_path: Path) -> lora.TrainResu
                   "base_version": base.name, "project": run.project_id},
     )
     reporter = _Reporter(ctx, run.pk, hp.save_steps)
+
+    def on_eval(step: int, loss: float) -> None:
+        services.training_run_eval_loss_append(run_id=run.pk, points=[[int(step), round(float(loss), 5)]])
+
     try:
-        result = lora.train(config, lora.read_jsonl_conversations(data_path), on_step=reporter, log=ctx.log)
+        result = lora.train(config, lora.read_jsonl_conversations(data_path),
+                            eval_conversations=_eval_conversations(run), on_step=reporter, on_eval=on_eval, log=ctx.log)
     finally:
         reporter.flush()
+    if result.eval_losses:  # the runner's own record wins over what the callback stored, step by step
+        services.training_run_eval_loss_append(run_id=run.pk, points=[list(p) for p in result.eval_losses])
     ctx.log(f"trained {result.steps} steps ({result.examples} sequences, {result.train_tokens} tokens, "
             f"{result.tokens_per_second:.0f} tokens/s); adapter in {result.adapter_dir}")
     return result
@@ -96,7 +108,7 @@ def training_run(ctx) -> dict:
         result_paths = (str(dirs["adapter"]), base_dir, str(merged) if merged.exists() else None)
     elif run.result_version_id is None:
         result = _train(ctx, run, dirs, data_path)
-        stats = {k: v for k, v in result.to_dict().items() if k not in ("losses",)}
+        stats = {k: v for k, v in result.to_dict().items() if k not in ("losses", "eval_losses")}
         result_paths = (result.adapter_dir, result.base_model_dir, result.merged_dir)
     if run.result_version_id is None:
         services.training_run_version_register(run=run, adapter_dir=result_paths[0], base_model_dir=result_paths[1],
@@ -109,3 +121,4 @@ def training_run(ctx) -> dict:
             else "the snapshot has no held-out items: no comparison round")
     return {"model_version_id": version.pk, "adapter_path": version.adapter_path, "announced": announced,
             "round_id": rnd.pk if rnd else None, **stats}
+
