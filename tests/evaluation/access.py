@@ -5,6 +5,9 @@ from tests.factories import ItemFactory, JobFactory
 
 
 def setup(world):
+    from labelstudio_app.evaluation.models import OutboundEndpoint
+
+    OutboundEndpoint.objects.get_or_create(name="served", defaults={"base_url": "http://127.0.0.1:9/v1"})
     mv = ModelVersionFactory(project=world.project, name="base-0.5b")
     item = ItemFactory(project=world.project)
     world.extra["model_version"] = mv
@@ -33,7 +36,9 @@ def _item(w):
 
 
 def _new_mv(w):
-    return {"name": "qwen-1.5b", "base_model": "Qwen/Qwen2.5-1.5B-Instruct", "backend": "transformers"}
+    # A served model: registering it checks no files and needs no hub access.
+    return {"name": "qwen-1.5b", "base_model": "qwen2.5-1.5b", "backend": "openai",
+            "backend_options": '{"endpoint": "served"}'}
 
 
 def _gen(w):
