@@ -212,7 +212,7 @@ def test_it_refuses_a_backtracking_regex_over_the_api(api_as, manager, audited):
     r = api_as(manager).post(reverse("api-audit-run-list", kwargs={"project_id": project.pk}),
                              {"question": "needs_context", "model_versions": [versions[0].pk], "regex": "(a+)+$"},
                              format="json")
-    assert r.status_code == 400 and "too slow" in r.json()["regex"][0]
+    assert r.status_code == 400 and "too slow" in r.json()["errors"]["regex"][0]
     assert AuditRun.objects.count() == 1
 
 
@@ -231,8 +231,8 @@ def test_it_scopes_an_audit_to_a_snapshots_heldout_items(api_as, manager, audite
     assert run["item_ids"] == held[:2] and run["scope"] == "heldout" and run["snapshot"] == snap.pk
     assert run["scoring"] == "likelihood"
     missing = api.post(url, body, format="json")
-    assert missing.status_code == 400 and "snapshot" in missing.json()
+    assert missing.status_code == 400 and "snapshot" in missing.json()["errors"]
     other = DatasetSnapshot.objects.create(project=labelled_project(labels=[])[0], name="o", path="y",
                                            sha256="1" * 64, heldout_item_ids=held)
     foreign = api.post(url, {**body, "snapshot": other.pk}, format="json")
-    assert foreign.status_code == 400 and "snapshot" in foreign.json()
+    assert foreign.status_code == 400 and "snapshot" in foreign.json()["errors"]
