@@ -63,7 +63,10 @@ def test_it_stops_at_eos_and_counts_it_but_not_the_padding(tiny_model_root, tmp_
     gen["eos_token_id"] = [gen["eos_token_id"], stop_token] if isinstance(gen["eos_token_id"], int) else \
         [*gen["eos_token_id"], stop_token]
     (model / "generation_config.json").write_text(json.dumps(gen))
-    b = load_backend(ModelSpec(base_model=str(model)))
+    from workers.generation.transformers_backend import TransformersBackend
+
+    # Built outside the cache: the cache holds one model and would close the module's backend to make room.
+    b = TransformersBackend(ModelSpec(base_model=str(model)))
     results = b.generate([_req(PROMPTS[0], temperature=0, max_new_tokens=10),
                           _req(PROMPTS[1], temperature=1.0, seed=3, max_new_tokens=10)])
     first_stop = ids.index(stop_token)
