@@ -247,3 +247,12 @@ def test_it_creates_a_round_through_the_api_from_a_held_out_list(world, api_as):
         reverse("api-round-list", kwargs={"project_id": world.project.pk}),
         {"name": "x", "model_a": mv_a.pk, "item_ids": ["nope-9"]}, format="json")
     assert bad.status_code == 400 and "nope-9" in bad.content.decode()
+
+
+@pytest.mark.parametrize("odd", ["²", "99999999999999999999999"])
+def test_it_refuses_ids_that_only_look_numeric_with_400(world, api_as, odd):
+    mv_a, _mv_b, _items = review_setup(world.project, n_items=2)
+    r = api_as(world.users["manager"]).post(
+        reverse("api-round-list", kwargs={"project_id": world.project.pk}),
+        {"name": "x", "model_a": mv_a.pk, "item_ids": [odd]}, format="json")
+    assert r.status_code == 400 and odd in r.json()["errors"]["items"][0]
