@@ -53,6 +53,11 @@ def comparison_get_in_round(*, round: ComparisonRound, comparison_id: int) -> Co
         raise Http404("No such comparison.") from None
 
 
+def _is_pk(text: str) -> bool:
+    # isdecimal, not isdigit: int() refuses digits such as '²'; and nothing past a bigint reaches the query
+    return text.isascii() and text.isdecimal() and int(text) < 2 ** 63
+
+
 def items_select(*, project: Project, task_type: str = "", status: str = "", ids: list | None = None,
                  sample: int | None = None, seed: int | None = None) -> list[int]:
     """Item ids for a round: an explicit list (ids or external ids; a held-out set), else a filter by task
@@ -60,10 +65,10 @@ def items_select(*, project: Project, task_type: str = "", status: str = "", ids
     qs = Item.objects.filter(project=project)
     if ids:
         wanted = [str(i).strip() for i in ids if str(i).strip()]
-        numeric = [int(i) for i in wanted if i.isdigit()]
+        numeric = [int(i) for i in wanted if _is_pk(i)]
         found = dict(qs.filter(Q(pk__in=numeric) | Q(external_id__in=wanted)).values_list("external_id", "pk"))
         pks = set(qs.filter(pk__in=numeric).values_list("pk", flat=True))
-        unknown = [i for i in wanted if i not in found and not (i.isdigit() and int(i) in pks)]
+        unknown = [i for i in wanted if i not in found and not (_is_pk(i) and int(i) in pks)]
         if unknown:
             raise ValidationError({"items": _("not in this project: %(ids)s") % {"ids": ", ".join(unknown[:20])}})
         result = sorted(pks | {found[i] for i in wanted if i in found})

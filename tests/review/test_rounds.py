@@ -275,3 +275,12 @@ def test_it_serves_gold_comparisons_at_random_places_not_all_last(world):
         again.append(c.is_gold)
         services.comparison_skip(comparison=c, user=other)
     assert again == served
+
+
+@pytest.mark.parametrize("odd", ["²", "99999999999999999999999"])
+def test_it_refuses_ids_that_only_look_numeric_with_400(world, api_as, odd):
+    mv_a, _mv_b, _items = review_setup(world.project, n_items=2)
+    r = api_as(world.users["manager"]).post(
+        reverse("api-round-list", kwargs={"project_id": world.project.pk}),
+        {"name": "x", "model_a": mv_a.pk, "item_ids": [odd]}, format="json")
+    assert r.status_code == 400 and odd in r.json()["errors"]["items"][0]
