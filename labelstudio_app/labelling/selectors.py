@@ -4,11 +4,11 @@ Reads, scoped to the user; projects through projects.selectors.project_get_for_<
 """
 from collections import defaultdict
 
-from django.core.cache import cache
 from django.db.models import Count, Q
 from django.http import Http404
 
 from labelstudio_app.accounts import roles as R
+from labelstudio_app.core.cache import cached
 from labelstudio_app.labelling import agreement
 from labelstudio_app.labelling.models import Annotation
 from labelstudio_app.projects.models import Item, Project
@@ -56,8 +56,8 @@ PROGRESS_TOTAL_TTL = 30  # seconds; counting 100k items on every submit costs mo
 def label_progress(*, user, project: Project) -> dict:
     """Done by me / items in the project. The project total is cached briefly (it changes only on import)."""
     mine = Annotation.objects.filter(annotator=user, item__project=project).count()
-    total = cache.get_or_set(f"labelling:total:{project.pk}", lambda: Item.objects.filter(project=project).count(),
-                             PROGRESS_TOTAL_TTL)
+    total = cached(f"labelling:total:{project.pk}", lambda: Item.objects.filter(project=project).count(),
+                   PROGRESS_TOTAL_TTL)
     return {"mine": mine, "total": total}
 
 

@@ -2,7 +2,7 @@
 import json
 
 from labelstudio_app.audit import services as audit_services
-from labelstudio_app.evaluation.models import Candidate
+from labelstudio_app.evaluation.models import Candidate, OutboundEndpoint
 from labelstudio_app.evaluation.services import generation_job_create
 from labelstudio_app.jobs import services as job_services
 from labelstudio_app.jobs.models import Job
@@ -28,8 +28,9 @@ def _run_inline(job, handler):
 
 
 def _served(project, server):
+    OutboundEndpoint.objects.update_or_create(name="chat-test", defaults={"base_url": server.base_url})
     return ModelVersionFactory(project=project, name="served", base_model="qwen-7b", backend="openai",
-                               backend_options={"base_url": server.base_url, "model": "qwen-7b", "max_retries": 0})
+                               backend_options={"endpoint": "chat-test", "model": "qwen-7b", "max_retries": 0})
 
 
 def _sent(server) -> list[list[dict]]:
