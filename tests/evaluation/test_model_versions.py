@@ -279,7 +279,7 @@ def test_it_refuses_another_projects_adapter_with_a_field_error(world, api_as, r
     api = api_as(world.users["manager"])
     body = {"name": "borrowed", "base_model": str(tiny_model_root), "adapter_path": str(run_adapter)}
     r = api.post(f"/api/projects/{other.pk}/model-versions/", body, format="json")
-    assert r.status_code == 400 and "not a model folder of this project" in r.json()["adapter_path"][0], r.content
+    assert r.status_code == 400 and "not a model folder of this project" in r.json()["errors"]["adapter_path"][0], r.content
     assert not ModelVersion.objects.filter(project=other).exists()
     # The run's own project registers it, on the shared demo model.
     assert api.post(f"/api/projects/{world.project.pk}/model-versions/", body, format="json").status_code == 201
@@ -303,7 +303,7 @@ def test_it_refuses_a_hub_id_unless_hub_models_are_allowed(world, api_as, settin
     api = api_as(world.users["manager"])
     base = f"/api/projects/{world.project.pk}/model-versions/"
     r = api.post(base, {"name": "hub", "base_model": "Qwen/Qwen2.5-0.5B-Instruct"}, format="json")
-    assert r.status_code == 400 and "FLYWHEEL_ALLOW_HUB_MODELS" in r.json()["base_model"][0], r.content
+    assert r.status_code == 400 and "FLYWHEEL_ALLOW_HUB_MODELS" in r.json()["errors"]["base_model"][0], r.content
     settings.ALLOW_HUB_MODELS = True
     assert api.post(base, {"name": "hub", "base_model": "Qwen/Qwen2.5-0.5B-Instruct"}, format="json").status_code == 201
 

@@ -36,7 +36,7 @@ def test_it_refuses_a_manager_who_sets_the_server_or_the_key_variable(world, api
     OutboundEndpoint.objects.create(name="gpu1", base_url="http://gpu1:8000/v1")
     r = api_as(world.users["manager"]).post(_api_base(world), {"name": "x", "base_model": "qwen", "backend": "openai",
                                                                "backend_options": options}, format="json")
-    assert r.status_code == 400 and "endpoint" in r.json()["backend_options"][0], r.content
+    assert r.status_code == 400 and "endpoint" in r.json()["errors"]["backend_options"][0], r.content
     assert not ModelVersion.objects.filter(project=world.project).exists()
 
 
@@ -144,11 +144,11 @@ def test_it_bounds_timeout_and_retries_on_create_and_patch(world, api_as, option
     api = api_as(world.users["manager"])
     r = api.post(_api_base(world), {"name": "x", "base_model": "qwen", "backend": "openai",
                                     "backend_options": {"endpoint": "gpu1", **options}}, format="json")
-    assert r.status_code == 400 and message in r.json()["backend_options"][0], r.content
+    assert r.status_code == 400 and message in r.json()["errors"]["backend_options"][0], r.content
     mv = ModelVersionFactory(project=world.project, backend="openai", base_model="qwen",
                              backend_options={"endpoint": "gpu1"})
     r = api.patch(f"{_api_base(world)}{mv.pk}/", {"backend_options": {"endpoint": "gpu1", **options}}, format="json")
-    assert r.status_code == 400 and message in r.json()["backend_options"][0], r.content
+    assert r.status_code == 400 and message in r.json()["errors"]["backend_options"][0], r.content
 
 
 def test_it_cancels_a_job_whose_server_always_answers_503_within_seconds(worker_process, server):
