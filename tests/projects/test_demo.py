@@ -15,6 +15,10 @@ def test_it_creates_the_demo_once_and_imports_through_the_job(db):
     assert "password flywheel-admin" in out.getvalue()
     project = Project.objects.get(name="Demo: group-chat questions")
     assert project.label_schema[0]["name"] == "needs_context"
+    # One annotator account: an overlap of 1 lets items reach "done" without a second labeller.
+    assert project.overlap == 1
+    [model_job] = Job.objects.filter(project=project, kind="offline_model")
+    assert model_job.state == "queued" and model_job.queue == "gpu"
     assert set(Membership.objects.filter(project=project).values_list("user__username", "role")) == {
         ("admin", "manager"), ("manager", "manager"), ("annotator", "annotator"), ("reviewer", "reviewer")}
     job = Job.objects.get(project=project, kind="import")
@@ -29,3 +33,5 @@ def test_it_creates_the_demo_once_and_imports_through_the_job(db):
     assert Project.objects.filter(name="Demo: group-chat questions").count() == 1
     assert Job.objects.filter(project=project, kind="import").count() == 1
     assert Item.objects.filter(project=project).count() == n
+    # The demo model job still queued is the one the next start waits for; none is queued twice.
+    assert list(Job.objects.filter(project=project, kind="offline_model")) == [model_job]
