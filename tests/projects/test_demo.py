@@ -1,7 +1,9 @@
 """`manage.py flywheel_demo` is idempotent and imports through the real import job."""
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from labelstudio_app.accounts.models import Membership
 from labelstudio_app.jobs.models import Job
@@ -35,3 +37,16 @@ def test_it_creates_the_demo_once_and_imports_through_the_job(db):
     assert Item.objects.filter(project=project).count() == n
     # The demo model job still queued is the one the next start waits for; none is queued twice.
     assert list(Job.objects.filter(project=project, kind="offline_model")) == [model_job]
+
+
+def test_it_waits_for_the_demo_model_and_says_why_it_is_not_ready(db):
+    call_command("flywheel_demo", "--messages", "50", stdout=StringIO())
+    project = Project.objects.get(name="Demo: group-chat questions")
+    job = Job.objects.get(project=project, kind="offline_model")
+    Job.objects.filter(pk=job.pk).update(state="failed", error="the wheel is missing: run scripts/install-models.sh")
+    with pytest.raises(CommandError, match="failed: the wheel is missing"):
+        call_command("flywheel_demo_wait", "--timeout", "1", stdout=StringIO())
+    Job.objects.filter(pk=job.pk).update(state="succeeded", progress_done=4, progress_total=4, error="")
+    out = StringIO()
+    call_command("flywheel_demo_wait", "--timeout", "1", stdout=out)
+    assert f"demo model job #{job.pk}: succeeded 4/4" in out.getvalue()
