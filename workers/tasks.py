@@ -32,6 +32,9 @@ def run_job(self, job_id: int) -> str:
     except services.JobCancelled:
         services.job_finish(job_id=job_id, worker=worker, state=Job.State.CANCELLED)
         return "cancelled"
+    except services.JobFailed as exc:
+        services.job_finish(job_id=job_id, worker=worker, state=Job.State.FAILED, error=str(exc))
+        return "failed"
     except services.JobLost:
         logger.warning("job %s was taken over by another worker; stopping", job_id)
         return "lost"

@@ -9,7 +9,6 @@ from django.core.files import File
 
 from labelstudio_app.accounts.models import Membership
 from labelstudio_app.demo import samples
-from labelstudio_app.evaluation.models import ModelVersion
 from labelstudio_app.jobs.models import Job
 from labelstudio_app.jobs.services import job_create
 from labelstudio_app.projects import services
@@ -58,12 +57,12 @@ def demo_users(*, say=print) -> dict:
 
 
 def demo_project(*, users: dict) -> Project:
-    project = Project.objects.filter(name=DEMO_PROJECT).order_by("id").first()
+    project = demo_project_get()
     if project is None:
         project = services.project_create(
             user=users["admin"], name=DEMO_PROJECT, description="Questions cut from a synthetic group chat.",
             instructions=INSTRUCTIONS, label_schema=LABEL_SCHEMA, training_template=TRAINING_TEMPLATE,
-            overlap=2, weights_3h={"helpfulness": 1, "honesty": 1, "harmlessness": 1},
+            overlap=1, weights_3h={"helpfulness": 1, "honesty": 1, "harmlessness": 1},
             prompt_template="{context}\n\n问题：{text}\n请回答这个问题。")
     for username, _password, _staff, role in USERS:
         Membership.objects.get_or_create(user=users[username], project=project, role=role)
@@ -85,12 +84,22 @@ def demo_import(*, project, user, messages: int, seed: int, say=print) -> Job | 
                                  options={"window_seconds": 60, "context_turns": 5})
 
 
-def demo_tiny_model(*, project, say=print) -> Job | None:
-    """Queues the offline demo model (workers/tiny_model.py, ~300 pretraining steps), registered by the worker
-    as the model version "tiny-chat (demo)"; only while the project has no model version yet."""
-    if ModelVersion.objects.filter(project=project).exists() or Job.objects.filter(
-            project=project, kind="tiny_model", state__in=["queued", "running"]).exists():
-        return None
-    job = job_create(kind="tiny_model", project=project, params={"pretrain_steps": 300}, total=2)
-    say(f"Tiny model job #{job.pk} queued: a worker on the gpu queue builds the demo model.")
+def demo_model(*, project, say=print) -> Job:
+    """Queues the demo's model, SmolLM2-135M-Instruct prepared offline (workers/models/job.py), registered by
+    the worker as the project's model version; the job is cheap when it is ready already, so every start
+    queues it and `flywheel_demo_wait` reads that job. The same job while it is queued or running is returned."""
+    job = Job.objects.filter(project=project, kind="offline_model",
+                             state__in=[Job.State.QUEUED, Job.State.RUNNING]).order_by("-id").first()
+    if job is None:
+        job = job_create(kind="offline_model", project=project, params={}, total=4)
+        say(f"Demo model job #{job.pk} queued: a worker on the gpu queue prepares SmolLM2-135M-Instruct.")
     return job
+
+
+def demo_model_job(*, project) -> Job | None:
+    """The demo model's latest job."""
+    return Job.objects.filter(project=project, kind="offline_model").order_by("-id").first()
+
+
+def demo_project_get() -> Project | None:
+    return Project.objects.filter(name=DEMO_PROJECT).order_by("id").first()

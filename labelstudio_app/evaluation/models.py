@@ -45,6 +45,10 @@ class ModelVersion(models.Model):
     backend_options = models.JSONField(default=dict, blank=True, help_text="e.g. base_url and model for openai.")
     trust_remote_code = models.BooleanField(default=False)
     metadata = models.JSONField(default=dict, blank=True)
+    template_ok = models.BooleanField(
+        _("chat template can be masked"), null=True, blank=True,
+        help_text=_("Set by a worker's check at registration; empty while unchecked (remote or hub models)."))
+    template_error = models.TextField(_("chat template problem"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -111,3 +111,8 @@ def model_versions_for_job(*, project_id: int, ids: list[int]) -> list[ModelVers
 def model_version_get_by_name(*, project_id: int, name: str) -> ModelVersion | None:
     """For the worker's jobs: the project's version of that name, if any (no user scope)."""
     return ModelVersion.objects.filter(project_id=project_id, name=name).first()
+
+
+def model_version_get_for_job(*, job: Job) -> ModelVersion:
+    """The version a `template_check` job checks (its params name it; the job's project owns it)."""
+    return ModelVersion.objects.get(pk=job.params["model_version_id"], project_id=job.project_id)

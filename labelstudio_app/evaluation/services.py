@@ -184,7 +184,7 @@ def model_version_create(*, project: Project, user, name: str, base_model: str, 
                                                        adapter_path=adapter_path or "")
     try:
         with transaction.atomic():
-            return ModelVersion.objects.create(
+            mv = ModelVersion.objects.create(
                 project=project, name=name, base_model=base, adapter_path=adapter, parent=parent,
                 parameter_count=parameter_count if parameter_count is not None else count, backend=backend,
                 backend_options=options, trust_remote_code=trust_remote_code,
@@ -194,6 +194,21 @@ def model_version_create(*, project: Project, user, name: str, base_model: str, 
     except IntegrityError:
         raise ValidationError({"name": _("A model version named %(name)s already exists in this project.")
                                % {"name": name}}) from None
+    if checked.get("chat_template") == "ok":
+        model_version_template_check_start(model_version=mv, user=user)
+    return mv
+
+
+def model_version_template_check_start(*, model_version: ModelVersion, user=None) -> Job:
+    """Queues the check that the version's chat template can be masked for training: the tokenizer is loaded
+    in a worker (the web side never imports transformers), which records the verdict on the version."""
+    return job_create(kind="template_check", user=user, project=model_version.project, total=1,
+                      params={"model_version_id": model_version.pk})
+
+
+def model_version_template_record(*, model_version_id: int, error: str | None) -> None:
+    """Records a chat template check: None when the template masks the assistant turns, else why not."""
+    ModelVersion.objects.filter(pk=model_version_id).update(template_ok=error is None, template_error=error or "")
 
 
 @transaction.atomic

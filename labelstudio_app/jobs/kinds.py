@@ -26,6 +26,9 @@ JOB_KINDS: dict[str, JobKind] = {
     "audit": JobKind("gpu", "workers.audit.job.audit_run", "Label audit"),
     "tiny_model": JobKind("gpu", "workers.generation.tiny.tiny_model_run", "Tiny demo model",
                           staff_only=True),
+    "offline_model": JobKind("gpu", "workers.models.job.offline_model_run", "Offline model (SmolLM2-135M-Instruct)",
+                             staff_only=True),
+    "template_check": JobKind("default", "workers.models.template.template_check_run", "Chat template check"),
 }
 
 

@@ -29,6 +29,11 @@ class JobCancelled(Exception):
     """A user asked the job to stop; raised between batches."""
 
 
+class JobFailed(Exception):
+    """A failure the user can fix (a model that cannot be trained, ...): the job fails with this message alone,
+    without a traceback."""
+
+
 def _stale_before():
     return timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
 

@@ -61,6 +61,9 @@ def round_create(*, project, user, name: str, model_a: ModelVersion, model_b: Mo
         raise ValidationError({"n_gold": _("between 0 and 1000.")})
     if generate and params is None:
         params = {}
+    if not generate:
+        _answers_check(model_a=model_a, model_b=model_b, item_ids=item_ids,
+                       params_hash=_params_hash(params) if params is not None else "")
     with transaction.atomic():
         rnd = ComparisonRound.objects.create(
             project=project, name=name.strip()[:200], model_a=model_a, model_b=model_b, overlap=int(overlap),
@@ -80,6 +83,23 @@ def round_create(*, project, user, name: str, model_a: ModelVersion, model_b: Mo
             round_build(round_id=rnd.pk)
             rnd.refresh_from_db()
     return rnd
+
+
+def _answers_check(*, model_a: ModelVersion, model_b: ModelVersion | None, item_ids: list, params_hash: str) -> None:
+    """Refuses a round from existing answers where one side has none for the selected items: it would open
+    with nothing to judge."""
+    if not _candidates_by_item(version_id=model_a.pk, item_ids=item_ids, params_hash=params_hash):
+        raise ValidationError({"model_a": _(
+            "%(name)s has no answers for the selected items yet: generate them first, or tick \"Generate the "
+            "missing answers first\".") % {"name": model_a.name}})
+    if model_b is not None:
+        if not _candidates_by_item(version_id=model_b.pk, item_ids=item_ids, params_hash=params_hash):
+            raise ValidationError({"model_b": _(
+                "%(name)s has no answers for the selected items yet: generate them first, or tick \"Generate "
+                "the missing answers first\".") % {"name": model_b.name}})
+    elif not Item.objects.filter(pk__in=item_ids).exclude(reference_answer="").exists():
+        raise ValidationError({"model_b": _(
+            "None of the selected items has a reference answer to compare against: pick a model version as B.")})
 
 
 def round_open_after_generation(*, job, round_id: int) -> None:

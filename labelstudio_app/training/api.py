@@ -89,7 +89,8 @@ class TrainingRunListApi(generics.ListAPIView):
                                                ["No such object in this project."]})
         run = services.training_run_create(project=project, user=request.user, base_version=base,
                                            snapshot=snapshot, hyperparams=data.validated_data.get("hyperparams"),
-                                           save_merged=data.validated_data["save_merged"])
+                                           save_merged=data.validated_data["save_merged"],
+                                           old_data_fraction=data.validated_data["old_data_fraction"])
         return Response(TrainingRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 

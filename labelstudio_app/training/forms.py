@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from labelstudio_app.core.http import form_add_errors
 from labelstudio_app.projects.sft import SFT_FORMATS
 from labelstudio_app.training.hyperparams import DEFAULTS, HYPERPARAM_FIELDS
-from labelstudio_app.training.services import training_hyperparams_clean
+from labelstudio_app.training.services import training_hyperparams_clean, training_hyperparams_defaults
 from labelstudio_app.training.snapshots import SOURCES, recipe_clean
 
 SOURCE_LABELS = {"final": _("Final labels (training template)"), "reference": _("Gold / reference answers"),
@@ -78,13 +78,23 @@ class TrainingForm(forms.Form):
                                           queryset=None)
     snapshot = forms.ModelChoiceField(label=_("Snapshot"), queryset=None)
     save_merged = forms.BooleanField(label=_("Also save merged weights"), required=False)
+    old_data_fraction = forms.FloatField(
+        label=_("Old data mixed in"), required=False, initial=0, min_value=0, max_value=1,
+        help_text=_("When continuing from an adapter: the share (0–1) of the parent run's snapshot rows added to "
+                    "the new rows, drawn with the seed, so the new adapter does not forget what the old one learned."))
 
-    def __init__(self, *args, model_versions=None, snapshots=None, **kwargs):
+    def __init__(self, *args, model_versions=None, snapshots=None, base_version=None, **kwargs):
+        """`base_version`: the version the defaults are proposed for (the page's selection, else the first)."""
         super().__init__(*args, **kwargs)
         self.fields["base_version"].queryset = model_versions
         self.fields["snapshot"].queryset = snapshots
+        if base_version is None and model_versions is not None:
+            base_version = model_versions.first()
+        if base_version is not None:
+            self.fields["base_version"].initial = base_version.pk
+        defaults = training_hyperparams_defaults(base_version=base_version)
         for name, f in HYPERPARAM_FIELDS.items():
-            default = DEFAULTS[name]
+            default = defaults.get(name, DEFAULTS[name])
             if f.type is bool:
                 field = forms.BooleanField(required=False, initial=default)
             else:

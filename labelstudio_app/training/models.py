@@ -51,6 +51,9 @@ class TrainingRun(models.Model):
     heldout_audit = models.ForeignKey("audit.AuditRun", null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="+", help_text="Base vs new version on the held-out items.")
     save_merged = models.BooleanField(default=False, help_text="Also save the merged full weights.")
+    old_data = models.JSONField(default=dict, blank=True, help_text=(
+        "Rows of the parent run's snapshot mixed in when continuing from an adapter: "
+        "{snapshot_id, snapshot_sha256, fraction, seed, rows}; empty when none."))
     eta_seconds = models.FloatField(null=True, blank=True)
     result_version = models.ForeignKey("evaluation.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+")

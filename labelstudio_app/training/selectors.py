@@ -35,6 +35,17 @@ def model_version_list_trainable(*, project) -> QuerySet[ModelVersion]:
     return ModelVersion.objects.filter(project=project).order_by("name", "id")
 
 
+def parent_snapshot_for_version(*, base_version: ModelVersion) -> DatasetSnapshot | None:
+    """The snapshot the run that made `base_version` trained on (None for a version no run of its project
+    made): the old data a continued run may mix in."""
+    run_id = (base_version.metadata or {}).get("training_run")
+    if not isinstance(run_id, int):
+        return None
+    run = (TrainingRun.objects.filter(pk=run_id, project_id=base_version.project_id)
+           .select_related("snapshot").first())
+    return run.snapshot if run else None
+
+
 # ---- for the worker's jobs (no user scope: the job row already carries who asked) ---------------------------
 
 def training_run_get_for_job(*, job) -> TrainingRun:
@@ -54,3 +65,13 @@ def training_run_heldout_report(*, run: TrainingRun) -> dict | None:
     report = audit_heldout_comparison(run=run.heldout_audit, base_version_id=run.base_version_id,
                                       new_version_id=run.result_version_id)
     return report and {**report, "audit": run.heldout_audit}
+
+
+def training_run_truncation(*, run: TrainingRun) -> dict | None:
+    """How many training examples had their answer cut by max_seq_length and how many of those lost their
+    end-of-turn token, from the training job's result (None before the job has one)."""
+    result = run.job.result or {}
+    if "truncated" not in result:
+        return None
+    return {"truncated": int(result["truncated"]), "eot_lost": int(result.get("truncated_eot_lost") or 0),
+            "examples": int(result.get("examples") or 0), "max_seq_length": run.hyperparams.get("max_seq_length")}

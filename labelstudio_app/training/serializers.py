@@ -31,7 +31,7 @@ class TrainingRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = TrainingRun
         fields = ["id", "project", "job", "state", "step", "total_steps", "eta_seconds", "error", "base_version",
-                  "snapshot", "hyperparams", "save_merged", "loss_history", "result_version", "result_round",
+                  "snapshot", "hyperparams", "save_merged", "old_data", "loss_history", "result_version", "result_round",
                   "created_at"]
         read_only_fields = fields
 
@@ -41,3 +41,6 @@ class TrainingRunCreateSerializer(serializers.Serializer):
     snapshot = serializers.IntegerField()
     hyperparams = serializers.DictField(required=False, help_text=f"Defaults: {DEFAULTS}")
     save_merged = serializers.BooleanField(required=False, default=False)
+    old_data_fraction = serializers.FloatField(
+        required=False, default=0.0, help_text="Continuing from an adapter: share (0-1) of the parent run's "
+                                               "snapshot rows mixed in, drawn with the seed.")

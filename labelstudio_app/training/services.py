@@ -25,6 +25,9 @@ from labelstudio_app.training.models import DatasetSnapshot, TrainingRun
 from labelstudio_app.training.snapshots import recipe_clean, snapshot_rows_build
 
 CHUNK = 1 << 20
+# Continuing from an adapter merges it and trains a new LoRA on top: a lower peak rate keeps what the merged
+# adapter learned (the rate proposed, not imposed).
+CONTINUE_LEARNING_RATE = 2e-5
 
 
 def snapshot_file(snapshot: DatasetSnapshot) -> Path:
@@ -134,14 +137,55 @@ def snapshot_tokens_set(*, snapshot_id: int, token_count: int, tokenizer_model: 
 
 # ---- training runs --------------------------------------------------------------------------------------
 
+def training_hyperparams_defaults(*, base_version: ModelVersion | None) -> dict:
+    """The defaults proposed for a run on `base_version`: max length within what the model accepts, and a
+    lower learning rate when the version carries an adapter (continue = merge, then a new LoRA)."""
+    if base_version is None:
+        return hyperparams_validate({})
+    return training_hyperparams_clean(base_version=base_version, hyperparams={})
+
+
 def training_hyperparams_clean(*, base_version: ModelVersion, hyperparams: dict | None) -> dict:
     """The one validation the form, the API and the service share (model-aware when the model is local)."""
-    return hyperparams_validate(hyperparams, model_config=model_config_read(base_version.base_model))
+    data = dict(hyperparams or {})
+    if base_version.adapter_path and data.get("learning_rate") in (None, ""):
+        data["learning_rate"] = CONTINUE_LEARNING_RATE
+    return hyperparams_validate(data, model_config=model_config_read(base_version.base_model))
+
+
+def _old_data_clean(*, base_version: ModelVersion, snapshot: DatasetSnapshot, fraction, seed: int) -> dict:
+    """What a continued run mixes in from its parent's snapshot, counted now and recorded on the run."""
+    import json
+
+    from labelstudio_app.training.selectors import parent_snapshot_for_version
+    from labelstudio_app.training.snapshots import old_data_pick
+
+    try:
+        fraction = float(fraction or 0)
+    except (TypeError, ValueError):
+        raise ValidationError({"old_data_fraction": _("Must be a number between 0 and 1.")}) from None
+    if not 0 <= fraction <= 1:
+        raise ValidationError({"old_data_fraction": _("Must be a number between 0 and 1.")})
+    if fraction == 0:
+        return {}
+    parent = parent_snapshot_for_version(base_version=base_version)
+    if parent is None:
+        raise ValidationError({"old_data_fraction": _(
+            "%(name)s was not made by a training run of this project, so there is no old data to mix in.")
+            % {"name": base_version.name}})
+    with open(snapshot_verify(snapshot=parent), encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    picked = old_data_pick(rows, fraction=fraction, seed=seed, exclude_item_ids=snapshot.heldout_item_ids)
+    return {"snapshot_id": parent.pk, "snapshot_sha256": parent.sha256, "fraction": fraction, "seed": seed,
+            "rows": len(picked)}
 
 
 def training_run_create(*, project, user, base_version: ModelVersion, snapshot: DatasetSnapshot,
-                        hyperparams: dict | None = None, save_merged: bool = False) -> TrainingRun:
-    """Queues a LoRA fine-tune (admins only) on the `gpu` queue; the job is sent when the transaction commits."""
+                        hyperparams: dict | None = None, save_merged: bool = False,
+                        old_data_fraction: float = 0.0) -> TrainingRun:
+    """Queues a LoRA fine-tune (admins only) on the `gpu` queue; the job is sent when the transaction commits.
+    `old_data_fraction` (0–1, continuing from an adapter) adds that share of the parent run's snapshot rows,
+    drawn with the run's seed, to the snapshot's rows."""
     if not R.is_admin(user):
         raise PermissionDenied(_("Only an admin may start a training run."))
     if base_version.project_id != project.pk:
@@ -154,14 +198,22 @@ def training_run_create(*, project, user, base_version: ModelVersion, snapshot: 
             "training needs the weights on a worker. Register it with base_model set to the local folder of the "
             "weights the server serves (and backend option `model` set to the served name).")
             % {"name": base_version.name}})
+    if base_version.template_ok is False:
+        raise ValidationError({"base_version": _(
+            "%(name)s cannot be trained: its chat template cannot be masked (%(error)s). Register the model with "
+            "a chat template that renders each assistant turn as its own span of tokens.")
+            % {"name": base_version.name, "error": base_version.template_error}})
     clean = training_hyperparams_clean(base_version=base_version, hyperparams=hyperparams)
+    old_data = _old_data_clean(base_version=base_version, snapshot=snapshot, fraction=old_data_fraction,
+                               seed=clean["seed"])
     with transaction.atomic():
         job = job_create(kind="training", user=user, project=project,
-                         total=steps_estimate(snapshot.row_count, clean),
+                         total=steps_estimate(snapshot.row_count + old_data.get("rows", 0), clean),
                          params={"snapshot_id": snapshot.pk, "base_version_id": base_version.pk,
                                  "then": {"name": "training.heldout_audit"}})
         return TrainingRun.objects.create(project=project, job=job, base_version=base_version, snapshot=snapshot,
-                                          hyperparams=clean, save_merged=bool(save_merged), created_by=user)
+                                          hyperparams=clean, save_merged=bool(save_merged), old_data=old_data,
+                                          created_by=user)
 
 
 @transaction.atomic

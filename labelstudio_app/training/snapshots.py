@@ -289,3 +289,13 @@ def snapshot_rows_build(*, project, recipe: dict) -> dict:
         "source_histogram": dict(sorted(Counter(r["source"] for r in mixed).items())),
         "available": {s: len(rows) for s, rows in by_source.items()},
     }
+
+
+def old_data_pick(rows: list[dict], *, fraction: float, seed: int, exclude_item_ids) -> list[dict]:
+    """A seeded share of a parent run's snapshot rows to mix into a continued run ("old data mixed in"), never
+    a row of an item held out of the new run. The service counts with it and the worker trains on it, so both
+    see the same rows."""
+    excluded = set(exclude_item_ids or ())
+    pool = [row for row in rows if row.get("item_id") not in excluded]
+    keep = round(len(pool) * fraction)
+    return [pool[i] for i in sorted(random.Random(seed).sample(range(len(pool)), keep))]

@@ -79,16 +79,21 @@ def training_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def training_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     project = project_get_for_admin(user=request.user, project_id=project_id)
-    form = TrainingForm(request.POST or None, model_versions=selectors.model_version_list_trainable(project=project),
+    versions = selectors.model_version_list_trainable(project=project)
+    chosen = request.GET.get("base_version", "")
+    base = versions.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+    form = TrainingForm(request.POST or None, model_versions=versions, base_version=base,
                         snapshots=selectors.snapshot_list_for_project(user=request.user, project_id=project.pk))
     if request.method == "POST" and form.is_valid():
         try:
             run = services.training_run_create(
                 project=project, user=request.user, base_version=form.cleaned_data["base_version"],
                 snapshot=form.cleaned_data["snapshot"], hyperparams=form.cleaned_data["hyperparams"],
-                save_merged=form.cleaned_data["save_merged"])
+                save_merged=form.cleaned_data["save_merged"],
+                old_data_fraction=form.cleaned_data.get("old_data_fraction") or 0)
         except ValidationError as exc:
-            form_add_errors(form, exc)
+            form_add_errors(form, exc, fields={"old_data_fraction": "old_data_fraction",
+                                               "base_version": "base_version", "snapshot": "snapshot"})
         else:
             return redirect("training-detail", project_id=project.pk, run_id=run.pk)
     return render(request, "training/new.html", _ctx(request, project, form=form),
@@ -101,7 +106,8 @@ def training_detail(request: HtmxHttpRequest, project_id: int, run_id: int) -> H
     run = selectors.training_run_get(user=request.user, project_id=project_id, run_id=run_id)
     context = _ctx(request, run.project, run=run, job=run.job,
                    chart=loss_chart(run.loss_history, eval_history=run.eval_loss_history),
-                   heldout=selectors.training_run_heldout_report(run=run))
+                   heldout=selectors.training_run_heldout_report(run=run),
+                   truncation=selectors.training_run_truncation(run=run))
     if request.htmx:
         response = render(request, "training/detail.html#live", context)
         return HttpResponseStopPolling(response.content) if run.job.is_finished else response

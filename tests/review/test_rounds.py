@@ -9,7 +9,7 @@ from labelstudio_app.review import services
 from labelstudio_app.review.models import Comparison, ComparisonClaim, Judgment
 from tests.factories import ItemFactory, UserFactory
 from tests.review.access import SCORES
-from tests.review.factories import CandidateFactory, lease, review_setup
+from tests.review.factories import CandidateFactory, ModelVersionFactory, lease, review_setup
 
 pytestmark = pytest.mark.django_db
 
@@ -284,3 +284,21 @@ def test_it_refuses_ids_that_only_look_numeric_with_400(world, api_as, odd):
         reverse("api-round-list", kwargs={"project_id": world.project.pk}),
         {"name": "x", "model_a": mv_a.pk, "item_ids": [odd]}, format="json")
     assert r.status_code == 400 and odd in r.json()["errors"]["items"][0]
+
+
+def test_it_refuses_a_round_where_one_side_has_no_answers_with_a_clear_message(world, client_as):
+    mv_a, mv_b, items = review_setup(world.project, n_items=2)
+    silent = ModelVersionFactory(project=world.project, name="silent")
+    with pytest.raises(ValidationError, match="silent has no answers for the selected items yet"):
+        services.round_create(project=world.project, user=None, name="r", model_a=mv_a, model_b=silent, items=items)
+    with pytest.raises(ValidationError, match="silent has no answers"):
+        services.round_create(project=world.project, user=None, name="r", model_a=silent, model_b=mv_b, items=items)
+    bare = [ItemFactory(project=world.project) for _ in range(2)]
+    for item in bare:
+        CandidateFactory(item=item, model_version=mv_a)
+    with pytest.raises(ValidationError, match="None of the selected items has a reference answer"):
+        services.round_create(project=world.project, user=None, name="r", model_a=mv_a, model_b=None, items=bare)
+    # Asking for generation is the way through: the round waits for the answers instead.
+    rnd = services.round_create(project=world.project, user=None, name="r", model_a=mv_a, model_b=silent,
+                                items=items, generate=True)
+    assert rnd.status == "generating"

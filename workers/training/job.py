@@ -6,14 +6,19 @@
 
 Every step is idempotent, so a redelivered job after a worker death only does what is still missing.
 """
+import json
 import time
 from pathlib import Path
 
 from django.conf import settings
 
+from labelstudio_app.evaluation.services import model_version_template_record
+from labelstudio_app.jobs.services import JobFailed
 from labelstudio_app.training import selectors, services
 from labelstudio_app.training.hyperparams import LoraHyperparams
 from labelstudio_app.training.models import TrainingRun
+from labelstudio_app.training.snapshots import old_data_pick
+from workers.models.template import template_check
 from workers.training import lora
 from workers.training.serving import adapter_announce
 
@@ -63,6 +68,32 @@ def _eval_conversations(run: TrainingRun) -> list:
     return lora.read_jsonl_conversations(path) if path else []
 
 
+def _old_data(ctx, run: TrainingRun) -> list:
+    """The parent snapshot's rows the run mixes in, drawn again with the recorded seed (the same rows the
+    service counted), from a file whose hash still matches."""
+    spec = run.old_data or {}
+    if not spec.get("rows"):
+        return []
+    parent = selectors.snapshot_get_for_job(snapshot_id=spec["snapshot_id"])
+    with open(services.snapshot_verify(snapshot=parent), encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    picked = old_data_pick(rows, fraction=spec["fraction"], seed=spec["seed"],
+                           exclude_item_ids=run.snapshot.heldout_item_ids)
+    ctx.log(f"mixing in {len(picked)} row(s) of the parent run's snapshot {parent.name} "
+            f"({spec['fraction']:.0%}, seed {spec['seed']})")
+    return [lora.row_messages(row) for row in picked]
+
+
+def _template_check(ctx, run: TrainingRun) -> None:
+    """The base's chat template checked again before any work: a version registered before the check, or
+    whose files changed since, fails here with the reason, not mid-training."""
+    error = template_check(run.base_version)
+    if run.base_version.template_ok is not (error is None):
+        model_version_template_record(model_version_id=run.base_version_id, error=error)
+    if error:
+        raise JobFailed(f"{run.base_version.name} cannot be trained: its chat template cannot be masked ({error}).")
+
+
 def _train(ctx, run: TrainingRun, dirs: dict, data_path: Path) -> lora.TrainResult:
     base = run.base_version
     hp = LoraHyperparams(**run.hyperparams)
@@ -83,9 +114,12 @@ def _train(ctx, run: TrainingRun, dirs: dict, data_path: Path) -> lora.TrainResu
     def on_eval(step: int, loss: float) -> None:
         services.training_run_eval_loss_append(run_id=run.pk, points=[[int(step), round(float(loss), 5)]])
 
+    conversations = lora.read_jsonl_conversations(data_path) + _old_data(ctx, run)
     try:
-        result = lora.train(config, lora.read_jsonl_conversations(data_path),
-                            eval_conversations=_eval_conversations(run), on_step=reporter, on_eval=on_eval, log=ctx.log)
+        result = lora.train(config, conversations, eval_conversations=_eval_conversations(run), on_step=reporter,
+                            on_eval=on_eval, log=ctx.log)
+    except lora.TrainingError as exc:  # input the user can fix: its message, no traceback
+        raise JobFailed(str(exc)) from None
     finally:
         reporter.flush()
     if result.eval_losses:  # the runner's own record wins over what the callback stored, step by step
@@ -107,6 +141,7 @@ def training_run(ctx) -> dict:
         merged = dirs["adapter"] / "merged"
         result_paths = (str(dirs["adapter"]), base_dir, str(merged) if merged.exists() else None)
     elif run.result_version_id is None:
+        _template_check(ctx, run)
         result = _train(ctx, run, dirs, data_path)
         stats = {k: v for k, v in result.to_dict().items() if k not in ("losses", "eval_losses")}
         result_paths = (result.adapter_dir, result.base_model_dir, result.merged_dir)

@@ -22,4 +22,5 @@ class Command(BaseCommand):
         if job is not None:
             self.stdout.write(f"Import job #{job.pk} queued: a running worker imports the sample chat log "
                               "(`celery -A workers worker -Q default,gpu`).")
-        demo.demo_tiny_model(project=project, say=say)
+        with transaction.atomic():
+            demo.demo_model(project=project, say=say)
