@@ -31,8 +31,8 @@ class TrainingRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = TrainingRun
         fields = ["id", "project", "job", "state", "step", "total_steps", "eta_seconds", "error", "base_version",
-                  "snapshot", "hyperparams", "save_merged", "loss_history", "result_version", "result_round",
-                  "created_at"]
+                  "snapshot", "hyperparams", "save_merged", "loss_history", "eval_loss_history", "result_version",
+                  "result_round", "heldout_audit", "created_at"]
         read_only_fields = fields
 
 
@@ -41,3 +41,5 @@ class TrainingRunCreateSerializer(serializers.Serializer):
     snapshot = serializers.IntegerField()
     hyperparams = serializers.DictField(required=False, help_text=f"Defaults: {DEFAULTS}")
     save_merged = serializers.BooleanField(required=False, default=False)
+    heldout_scoring = serializers.ChoiceField(choices=["generate", "likelihood"], required=False, default="generate",
+                                              help_text="How the automatic held-out audit scores answers.")

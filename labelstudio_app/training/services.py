@@ -140,8 +140,12 @@ def training_hyperparams_clean(*, base_version: ModelVersion, hyperparams: dict 
 
 
 def training_run_create(*, project, user, base_version: ModelVersion, snapshot: DatasetSnapshot,
-                        hyperparams: dict | None = None, save_merged: bool = False) -> TrainingRun:
-    """Queues a LoRA fine-tune (admins only) on the `gpu` queue; the job is sent when the transaction commits."""
+                        hyperparams: dict | None = None, save_merged: bool = False,
+                        heldout_scoring: str = "generate") -> TrainingRun:
+    """Queues a LoRA fine-tune (admins only) on the `gpu` queue; the job is sent when the transaction commits.
+    `heldout_scoring` is how the automatic held-out audit scores answers ("generate" or "likelihood")."""
+    from labelstudio_app.audit.models import AuditRun
+
     if not R.is_admin(user):
         raise PermissionDenied(_("Only an admin may start a training run."))
     if base_version.project_id != project.pk:
@@ -154,12 +158,16 @@ def training_run_create(*, project, user, base_version: ModelVersion, snapshot: 
             "training needs the weights on a worker. Register it with base_model set to the local folder of the "
             "weights the server serves (and backend option `model` set to the served name).")
             % {"name": base_version.name}})
+    if heldout_scoring not in AuditRun.Scoring.values:
+        raise ValidationError({"heldout_scoring": _("choose one of %(all)s")
+                               % {"all": ", ".join(AuditRun.Scoring.values)}})
     clean = training_hyperparams_clean(base_version=base_version, hyperparams=hyperparams)
     with transaction.atomic():
         job = job_create(kind="training", user=user, project=project,
                          total=steps_estimate(snapshot.row_count, clean),
                          params={"snapshot_id": snapshot.pk, "base_version_id": base_version.pk,
-                                 "then": {"name": "training.heldout_audit"}})
+                                 "then": {"name": "training.heldout_audit",
+                                          "kwargs": {"scoring": heldout_scoring}}})
         return TrainingRun.objects.create(project=project, job=job, base_version=base_version, snapshot=snapshot,
                                           hyperparams=clean, save_merged=bool(save_merged), created_by=user)
 
