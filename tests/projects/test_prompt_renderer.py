@@ -12,7 +12,7 @@ from tests.audit.factories import labelled_project
 from tests.evaluation.chat_server import ChatServer
 from tests.evaluation.factories import ModelVersionFactory
 from tests.factories import UserFactory
-from workers.audit import audit_run
+from workers.audit.job import audit_run
 from workers.context import JobContext
 from workers.generation.backends import backends_close
 from workers.generation.job import generation_run
