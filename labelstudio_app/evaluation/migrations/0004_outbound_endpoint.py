@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evaluation', '0002_initial'),
+        ('evaluation', '0003_candidate_prompt_sha256'),
     ]
 
     operations = [
