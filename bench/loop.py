@@ -1,6 +1,6 @@
 """The whole loop through the app's own REST API and jobs, on SmolLM2-135M-Instruct, on this CPU.
 
-    python bench/loop.py [--samples DIR] [--epochs 3] [--lr 5e-4] [--r 16] [--alpha 32] [--batch 8]
+    python bench/loop.py [--samples DIR] [--epochs 2] [--lr 5e-4] [--r 16] [--alpha 32] [--batch 8]
                          [--max-seq 256] [--heldout 6] [--out bench/results/loop.json]
 
 A throwaway database `bench_loop`, a private Redis, gunicorn and one Celery worker (queues default,gpu), as the
@@ -89,7 +89,7 @@ def job_done(api: Api, job_id: int) -> dict | None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", help="folder with needs_context.jsonl (default: made now by make_samples.py)")
-    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--r", type=int, default=16)
     ap.add_argument("--alpha", type=int, default=32)
@@ -239,6 +239,11 @@ def main() -> None:
             run = admin("GET", f"/api/projects/{pid}/training-runs/{rid}/")
             report = run["heldout_report"]
             stages["heldout_audit_s"] = round(time.monotonic() - t, 1)
+            # kept now, so a failure in the later stages still leaves the measured model quality behind
+            Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(a.out + ".partial").write_text(json.dumps(
+                {"heldout_report": report, "eval_loss_history": run.get("eval_loss_history"),
+                 "stages": stages}, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 
             # ---- the automatic generation and blind round new vs parent ----
             t = time.monotonic()
