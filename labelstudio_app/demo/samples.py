@@ -11,6 +11,8 @@ Writes, into OUT_DIR:
   sharegpt.jsonl        ShareGPT conversations (from / value)
   openai_chat.jsonl     OpenAI chat fine-tuning records (messages of role / content)
   items.csv             plain items: external_id, text, task_type
+  needs_context.jsonl   labelled items with ground truth for the "does this question need the chat context?" task
+                        (label 需要 / 不需要 / 不是问题, the template id to split on, and a gold standalone rewrite)
 
 Everything is synthetic and deterministic for a given seed. Standard library only.
 """
@@ -92,6 +94,67 @@ def qa_records(rng: random.Random, n: int) -> list[dict]:
     return out
 
 
+# Ground truth for the coreference task: (task_type, question with a reference, the same question made standalone).
+# {p} is the project the context talks about, {t} a target. Used only by labelled_items(), on its own random stream.
+LABELLED_NEEDS = [
+    ("deployment / edge", "搭车问一下，怎么把它部署到 {t}？", "怎么把 {p} 部署到 {t}？"),
+    ("deployment / edge", "那这个能在 {t} 上跑吗？", "{p} 能在 {t} 上跑吗？"),
+    ("usage / api", "它的 python 接口在哪个文件里？", "{p} 的 python 接口在哪个文件里？"),
+    ("performance", "同问，这个有 benchmark 吗？", "{p} 有 benchmark 吗？"),
+    ("install / build", "我也遇到了，你后来怎么解决的？", "{p} 编译报错，你后来怎么解决的？"),
+    ("deployment / edge", "Does it also work on {t}?", "Does {p} also work on {t}?"),
+    ("performance", "Is that one faster on {t}?", "Is {p} faster on {t}?"),
+    ("usage / api", "Where is its config file?", "Where is the config file of {p}?"),
+    ("install / build", "上面那个报错我也有，装的是最新版", "{p} 最新版安装报错，怎么解决？"),
+    ("concept", "它和 TensorRT 比有什么优势？", "{p} 和 TensorRT 比有什么优势？"),
+]
+LABELLED_STANDALONE = [
+    *STANDALONE,
+    ("deployment / edge", "Can {p} be deployed on {t} without CUDA?"),
+    ("usage / api", "{p} 怎么加载自己训练的权重？"),
+    ("concept", "What is the difference between w4a16 and w8a8 quantization?"),
+    ("install / build", "{p} 支持 Python 3.12 吗？"),
+]
+LABELLED_CHATTER = [*CHATTER, "好的谢谢", "我晚上回去试试", "nice", "今天群里好热闹"]
+
+
+def labelled_items(rng: random.Random, n: int) -> list[dict]:
+    """Items with the label a careful annotator gives, so benchmarks can score a model against the truth.
+    About 40% need the context, 40% stand alone, 20% are not questions. `template` lets a split hold out
+    whole templates (a harder test than held-out fill-ins)."""
+    t0 = dt.datetime(2024, 5, 1, 9, 0, 0)
+    out = []
+    for i in range(n):
+        p, t = rng.choice(PROJECTS), rng.choice(TARGETS)
+        other = rng.choice([x for x in PROJECTS if x != p])
+        when = t0 + dt.timedelta(minutes=7 * i)
+        context = [
+            {"sender": rng.choice(NAMES), "text": rng.choice([f"{p} 新版本发布了，支持 {t}", f"I just tried {p} on {t}",
+                                                              f"{p} 的文档更新了", f"有人用 {p} 吗？"]),
+             "time": f"{when - dt.timedelta(seconds=90):%Y-%m-%d %H:%M:%S}"},
+        ]
+        if rng.random() < 0.5:  # a distractor turn before it, naming another project
+            context.insert(0, {"sender": rng.choice(NAMES), "text": f"{other} 昨天也发版了",
+                               "time": f"{when - dt.timedelta(seconds=300):%Y-%m-%d %H:%M:%S}"})
+        r = rng.random()
+        if r < 0.4:
+            k = rng.randrange(len(LABELLED_NEEDS))
+            task_type, q, rewrite = LABELLED_NEEDS[k]
+            rec = {"label": "需要", "template": f"needs-{k}", "text": q.format(p=p, t=t),
+                   "rewrite": rewrite.format(p=p, t=t)}
+        elif r < 0.8:
+            k = rng.randrange(len(LABELLED_STANDALONE))
+            task_type, q = LABELLED_STANDALONE[k]
+            text = q.format(p=p, t=t)
+            rec = {"label": "不需要", "template": f"standalone-{k}", "text": text, "rewrite": text}
+        else:
+            k = rng.randrange(len(LABELLED_CHATTER))
+            task_type = ""
+            rec = {"label": "不是问题", "template": f"chatter-{k}", "text": LABELLED_CHATTER[k], "rewrite": ""}
+        out.append({"external_id": f"nc{i:05d}", "task_type": task_type, "context": context, **rec})
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -123,6 +186,11 @@ def main() -> None:
         w.writerow(["external_id", "text", "task_type"])
         for r in recs:
             w.writerow([r["id"], r["question"], r["task_type"]])
+
+    # its own random stream, so the files above stay exactly as they were for a given seed
+    with open(out / "needs_context.jsonl", "w", encoding="utf-8") as f:
+        for rec in labelled_items(random.Random(a.seed * 1000 + 1), a.records):
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -90,15 +90,26 @@ class TrainingRunListApi(generics.ListAPIView):
         run = services.training_run_create(project=project, user=request.user, base_version=base,
                                            snapshot=snapshot, hyperparams=data.validated_data.get("hyperparams"),
                                            save_merged=data.validated_data["save_merged"],
-                                           old_data_fraction=data.validated_data["old_data_fraction"])
+                                           old_data_fraction=data.validated_data["old_data_fraction"],
+                                           heldout_scoring=data.validated_data["heldout_scoring"])
         return Response(TrainingRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
 class TrainingRunDetailApi(generics.RetrieveAPIView):
+    """The run, plus `heldout_report`: base vs new version on the held-out items, from the automatic held-out
+    audit (accuracy, macro-F1, majority baseline, difference with its 95% interval, McNemar); null until then."""
+
     serializer_class = TrainingRunSerializer
 
     def get_object(self):
         return selectors.training_run_get(user=self.request.user, **self.kwargs)
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        run = self.get_object()
+        report = selectors.training_run_heldout_report(run=run)
+        if report is not None:
+            report = {**report, "audit": report["audit"].pk}
+        return Response({**TrainingRunSerializer(run).data, "heldout_report": report})
 
 
 class TrainingRunCancelApi(APIView):

@@ -31,8 +31,8 @@ class TrainingRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = TrainingRun
         fields = ["id", "project", "job", "state", "step", "total_steps", "eta_seconds", "error", "base_version",
-                  "snapshot", "hyperparams", "save_merged", "old_data", "loss_history", "result_version", "result_round",
-                  "created_at"]
+                  "snapshot", "hyperparams", "save_merged", "old_data", "loss_history", "eval_loss_history",
+                  "result_version", "result_round", "heldout_audit", "created_at"]
         read_only_fields = fields
 
 
@@ -44,3 +44,5 @@ class TrainingRunCreateSerializer(serializers.Serializer):
     old_data_fraction = serializers.FloatField(
         required=False, default=0.0, help_text="Continuing from an adapter: share (0-1) of the parent run's "
                                                "snapshot rows mixed in, drawn with the seed.")
+    heldout_scoring = serializers.ChoiceField(choices=["generate", "likelihood"], required=False, default="generate",
+                                              help_text="How the automatic held-out audit scores answers.")

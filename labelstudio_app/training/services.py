@@ -182,10 +182,13 @@ def _old_data_clean(*, base_version: ModelVersion, snapshot: DatasetSnapshot, fr
 
 def training_run_create(*, project, user, base_version: ModelVersion, snapshot: DatasetSnapshot,
                         hyperparams: dict | None = None, save_merged: bool = False,
-                        old_data_fraction: float = 0.0) -> TrainingRun:
+                        old_data_fraction: float = 0.0, heldout_scoring: str = "generate") -> TrainingRun:
     """Queues a LoRA fine-tune (admins only) on the `gpu` queue; the job is sent when the transaction commits.
     `old_data_fraction` (0–1, continuing from an adapter) adds that share of the parent run's snapshot rows,
-    drawn with the run's seed, to the snapshot's rows."""
+    drawn with the run's seed, to the snapshot's rows. `heldout_scoring` is how the automatic held-out audit
+    scores answers ("generate" or "likelihood")."""
+    from labelstudio_app.audit.models import AuditRun
+
     if not R.is_admin(user):
         raise PermissionDenied(_("Only an admin may start a training run."))
     if base_version.project_id != project.pk:
@@ -203,6 +206,9 @@ def training_run_create(*, project, user, base_version: ModelVersion, snapshot: 
             "%(name)s cannot be trained: its chat template cannot be masked (%(error)s). Register the model with "
             "a chat template that renders each assistant turn as its own span of tokens.")
             % {"name": base_version.name, "error": base_version.template_error}})
+    if heldout_scoring not in AuditRun.Scoring.values:
+        raise ValidationError({"heldout_scoring": _("choose one of %(all)s")
+                               % {"all": ", ".join(AuditRun.Scoring.values)}})
     clean = training_hyperparams_clean(base_version=base_version, hyperparams=hyperparams)
     old_data = _old_data_clean(base_version=base_version, snapshot=snapshot, fraction=old_data_fraction,
                                seed=clean["seed"])
@@ -210,7 +216,8 @@ def training_run_create(*, project, user, base_version: ModelVersion, snapshot: 
         job = job_create(kind="training", user=user, project=project,
                          total=steps_estimate(snapshot.row_count + old_data.get("rows", 0), clean),
                          params={"snapshot_id": snapshot.pk, "base_version_id": base_version.pk,
-                                 "then": {"name": "training.heldout_audit"}})
+                                 "then": {"name": "training.heldout_audit",
+                                          "kwargs": {"scoring": heldout_scoring}}})
         return TrainingRun.objects.create(project=project, job=job, base_version=base_version, snapshot=snapshot,
                                           hyperparams=clean, save_merged=bool(save_merged), old_data=old_data,
                                           created_by=user)

@@ -121,3 +121,22 @@ def test_it_cancels_a_run(setup, client_as):
     assert r.status_code == 302
     run.job.refresh_from_db()
     assert run.job.state == "cancelled"
+
+
+def test_it_lets_the_admin_choose_how_the_heldout_audit_scores(setup, api_as):
+    world, base, snap = setup
+    api = api_as(world.users["admin"])
+    url = reverse("api-training-run-list", kwargs={"project_id": world.project.pk})
+    r = api.post(url, {"base_version": base.pk, "snapshot": snap.pk, "heldout_scoring": "guess"}, format="json")
+    assert r.status_code == 400 and "heldout_scoring" in r.json()["errors"]
+    r = api.post(url, {"base_version": base.pk, "snapshot": snap.pk, "heldout_scoring": "likelihood"}, format="json")
+    assert r.status_code == 201
+    run = TrainingRun.objects.get(pk=r.json()["id"])
+    # the follow-up that starts the held-out audit after training is told the scoring
+    assert run.job.params["then"] == {"name": "training.heldout_audit", "kwargs": {"scoring": "likelihood"}}
+    detail = api.get(reverse("api-training-run-detail", kwargs={"project_id": world.project.pk, "run_id": run.pk}))
+    assert detail.status_code == 200 and detail.json()["heldout_report"] is None  # no audit before training
+    assert detail.json()["eval_loss_history"] == [] and detail.json()["heldout_audit"] is None
+    with pytest.raises(ValidationError, match="heldout_scoring"):
+        services.training_run_create(project=world.project, user=world.users["admin"], base_version=base,
+                                     snapshot=snap, heldout_scoring="guess")
