@@ -80,6 +80,7 @@ def test_it_imports_generates_trains_and_opens_a_round(e2e, page_as, worker_proc
     snap = training.snapshot_create(project=project, user=admin, name="批次 1", recipe={"heldout": {"n": 3}, "seed": 1})
     page.goto(f"/projects/{project.pk}/training/new/")
     page.select_option("select[name=base_version]", str(base.pk))
+    page.wait_for_load_state("networkidle")  # the form re-renders with the base's defaults
     page.select_option("select[name=snapshot]", str(snap.pk))
     for name, value in {"hp_r": "8", "hp_alpha": "16", "hp_batch_size": "4", "hp_max_seq_length": "96",
                         "hp_max_steps": "6", "hp_save_steps": "3", "hp_learning_rate": "0.005"}.items():
