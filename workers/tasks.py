@@ -1,7 +1,6 @@
 """Celery entry points only: claim the job, run its handler, record the result."""
 import logging
 import threading
-import traceback
 
 from celery import signals
 from django.conf import settings
@@ -39,9 +38,8 @@ def run_job(self, job_id: int) -> str:
         logger.warning("job %s was taken over by another worker; stopping", job_id)
         return "lost"
     except Exception as exc:
-        logger.exception("job %s failed", job_id)
-        error = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=8)}"
-        services.job_finish(job_id=job_id, worker=worker, state=Job.State.FAILED, error=error)
+        logger.exception("job %s failed", job_id)  # the traceback stays in the worker's log, for staff
+        services.job_finish(job_id=job_id, worker=worker, state=Job.State.FAILED, error=f"{type(exc).__name__}: {exc}")
         return "failed"
     finally:
         ctx.stop_heartbeat()
