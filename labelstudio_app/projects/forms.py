@@ -102,6 +102,9 @@ class ImportForm(forms.Form):
     max_chars = forms.IntegerField(label=_("Maximum length (characters)"), min_value=0, initial=500, required=False)
     require_question = forms.BooleanField(label=_("Keep only questions"), initial=True, required=False)
     dedupe = forms.BooleanField(label=_("Drop exact duplicates"), initial=True, required=False)
+    layout = forms.ChoiceField(label=_("Chat-log layout"), initial="auto", required=False, choices=[
+        ("auto", _("Detect")), ("one_line", _("One line: time sender: text")),
+        ("two_line", _("Two lines: a header with time and sender, then the message"))])
 
     def chat_options(self) -> dict:
         d = self.cleaned_data
@@ -109,6 +112,8 @@ class ImportForm(forms.Form):
             return {}
         out = {k: d[k] for k in ("window_seconds", "context_turns", "min_chars", "max_chars") if d.get(k) is not None}
         out.update(require_question=d.get("require_question", False), dedupe=d.get("dedupe", False))
+        if d.get("layout"):
+            out["layout"] = d["layout"]
         return out
 
 

@@ -27,7 +27,7 @@ CASES = [
     ("list.json", '[\n {"text": "a?"},\n {"text": "b?"}\n {"text": "c?"}\n]', ["line 4: invalid JSON: expected ','"]),
     ("chat.log", "2024-03-01 09:00:00 a: hi?\n2024-13-01 09:00:00 b: why?\nnot a message\n",
      ["line 2: invalid date or time"]),
-    ("sharegpt.jsonl", '{"conversations": [{"from": "gpt", "value": "hi"}]}\n', ["line 1: field 'conversations' has no user turn"]),
+    ("sharegpt.jsonl", '{"conversations": [{"from": "gpt", "value": "hi"}]}\n', ["line 1: field 'conversations' turn 1: expected 'human', got 'gpt'"]),
     ("openai.jsonl", '{"messages": [{"role": "user", "content": 5}]}\n',
      ["line 1: field 'messages' turn 1: 'content' must be a string, got number"]),
     ("items.csv", "external_id,task_type\n1,a\n", ["line 2: missing field 'text'"]),

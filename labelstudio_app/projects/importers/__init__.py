@@ -54,7 +54,7 @@ def _sniff_container(path: Path, head: bytes) -> str:
         return "json"
     if text.startswith("{"):
         return "jsonl"
-    if chatlog.LINE_RE.match(text.split("\n", 1)[0].rstrip("\r")):
+    if chatlog.looks_like_chat(text.split("\n", 1)[0].rstrip("\r")):
         return "chatlog"
     return "csv"
 

@@ -1,13 +1,46 @@
 """Conversations (ShareGPT and OpenAI chat): the last user turn is the item, earlier turns its context,
-the assistant turn right after it the reference answer; a system prompt goes to metadata."""
+the assistant turn right after it the reference answer; a system prompt goes to metadata.
+
+Turn order is strict: optional system turns first (ShareGPT: at most one), then user and assistant
+alternating, starting with user. Tool / function turns are refused: nothing downstream (labelling,
+SFT export) can show or write them yet, and dropping them would silently change the conversation."""
+from django.utils.translation import gettext as _
+
 from labelstudio_app.projects.importers.base import Record, type_name
 from labelstudio_app.projects.importers.fields import BadRecord, external_id, task_type
 
 USER, ASSISTANT, SYSTEM, TOOL = "user", "assistant", "system", "tool"
 
 
+def check_order(turns: list[tuple[str, str, str]], *, list_key: str, names: dict[str, str],
+                max_systems: int | None) -> None:
+    """Raises BadRecord naming the first turn out of order. `names` spells the roles as the format writes
+    them (ShareGPT: human / gpt); `max_systems` caps the leading system turns (None: any number)."""
+    systems = 0
+    while systems < len(turns) and turns[systems][0] == SYSTEM:
+        systems += 1
+    for i, (role, sender, _text) in enumerate(turns):
+        where = {"field": list_key, "turn": i + 1, "got": sender[:40]}
+        if role == TOOL:
+            raise BadRecord(_("field '%(field)s' turn %(turn)s: %(got)r turns (tools / function calls) are not "
+                              "supported yet") % where)
+        if role == SYSTEM:
+            if i >= systems:
+                raise BadRecord(_("field '%(field)s' turn %(turn)s: a %(got)r turn may only come first") % where)
+            if max_systems is not None and i >= max_systems:
+                raise BadRecord(_("field '%(field)s' turn %(turn)s: only one leading %(got)r turn is allowed")
+                                % where)
+            continue
+        expected = USER if (i - systems) % 2 == 0 else ASSISTANT
+        if role != expected:
+            raise BadRecord(_("field '%(field)s' turn %(turn)s: expected %(expected)r, got %(got)r (turns must "
+                              "alternate %(user)s, %(assistant)s, … after the system turns)")
+                            % {**where, "expected": names[expected], "user": names[USER],
+                               "assistant": names[ASSISTANT]})
+
+
 def build(obj: dict, line: int, *, turns: list[tuple[str, str, str]], list_key: str) -> Record:
-    """`turns` are (role, sender as written, text)."""
+    """`turns` are (role, sender as written, text), already in a valid order (check_order)."""
     users = [i for i, (role, _, _) in enumerate(turns) if role == USER]
     if not users:
         raise BadRecord(f"field '{list_key}' has no user turn")

@@ -1,11 +1,13 @@
 """OpenAI chat fine-tuning records: `messages` of `role` (system / user / assistant / tool) and `content`
-(a string, or a list of parts whose `text` parts are joined)."""
+(a string, or a list of parts whose `text` parts are joined): optional system messages, then user,
+assistant, user, … A turn with `tool_calls` / `function_call` is refused like a tool turn."""
 from labelstudio_app.projects.importers import conversation as conv
 from labelstudio_app.projects.importers.base import Record, type_name
 from labelstudio_app.projects.importers.fields import BadRecord
 
 ROLES = {"user": conv.USER, "assistant": conv.ASSISTANT, "system": conv.SYSTEM, "developer": conv.SYSTEM,
          "tool": conv.TOOL, "function": conv.TOOL}
+NAMES = {conv.USER: "user", conv.ASSISTANT: "assistant"}
 
 
 def _content(turn: dict, i: int) -> str:
@@ -35,5 +37,8 @@ def to_record(obj, line: int) -> Record:
         if role is None:
             raise BadRecord(f"field 'messages' turn {i + 1}: unknown role {role_name[:40]!r} "
                             f"(expected one of {', '.join(sorted(ROLES))})")
+        if turn.get("tool_calls") or turn.get("function_call"):
+            role, role_name = conv.TOOL, f"{role_name} with tool_calls"
         turns.append((role, role_name, _content(turn, i)))
+    conv.check_order(turns, list_key="messages", names=NAMES, max_systems=None)
     return conv.build(obj, line, turns=turns, list_key="messages")

@@ -1,11 +1,13 @@
-"""ShareGPT: `conversations` of `from` (human / gpt / system) and `value`."""
+"""ShareGPT: `conversations` of `from` (human / gpt / system) and `value`: an optional leading system turn,
+then human, gpt, human, gpt, …"""
 from labelstudio_app.projects.importers import conversation as conv
 from labelstudio_app.projects.importers.base import Record
 from labelstudio_app.projects.importers.fields import BadRecord
 
 ROLES = {"human": conv.USER, "user": conv.USER, "gpt": conv.ASSISTANT, "assistant": conv.ASSISTANT,
          "chatgpt": conv.ASSISTANT, "model": conv.ASSISTANT, "bot": conv.ASSISTANT, "system": conv.SYSTEM,
-         "tool": conv.TOOL, "function": conv.TOOL, "observation": conv.TOOL}
+         "tool": conv.TOOL, "function": conv.TOOL, "function_call": conv.TOOL, "observation": conv.TOOL}
+NAMES = {conv.USER: "human", conv.ASSISTANT: "gpt"}
 
 
 def to_record(obj, line: int) -> Record:
@@ -17,4 +19,5 @@ def to_record(obj, line: int) -> Record:
             raise BadRecord(f"field 'conversations' turn {i + 1}: unknown 'from' {who[:40]!r} "
                             f"(expected one of {', '.join(sorted(ROLES))})")
         turns.append((role, who, conv.turn_field(turn, "value", i, "conversations")))
+    conv.check_order(turns, list_key="conversations", names=NAMES, max_systems=1)
     return conv.build(obj, line, turns=turns, list_key="conversations")
