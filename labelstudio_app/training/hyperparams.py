@@ -43,7 +43,7 @@ class LoraHyperparams:
     learning_rate: float = _hp(2e-4, "Peak learning rate of AdamW.", min_exclusive=0.0, max=1.0)
     lr_scheduler: str = _hp("linear", "Learning-rate schedule after warm-up.", choices=SCHEDULERS)
     warmup_ratio: float = _hp(0.03, "Fraction of the steps spent warming the learning rate up.", min=0.0, max=0.5)
-    epochs: int = _hp(1, "Passes over the snapshot (1–3).", min=1, max=3)
+    epochs: int = _hp(1, "Passes over the snapshot (1–10; small snapshots need more).", min=1, max=10)
     batch_size: int = _hp(8, "Examples per device per step.", min=1, max=1024)
     gradient_accumulation: int = _hp(1, "Steps whose gradients are summed before an update.", min=1, max=1024)
     max_seq_length: int = _hp(1024, "Longer examples are cut; at most the model's max_position_embeddings.",

@@ -14,7 +14,7 @@ BAD = [
     ({"r": "0"}, "r", "must be at least 1"),
     ({"target_modules": "q_proj, qkv_projj"}, "target_modules", "unknown module(s) qkv_projj"),
     ({"max_seq_length": "4096"}, "max_seq_length", "beyond the model's max_position_embeddings (512)"),
-    ({"epochs": "5"}, "epochs", "must be at most 3"),
+    ({"epochs": "11"}, "epochs", "must be at most 10"),
     ({"lr_scheduler": "exotic"}, "lr_scheduler", "must be one of"),
     ({"batch_size": "two"}, "batch_size", "must be a whole number"),
 ]
