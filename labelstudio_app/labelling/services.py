@@ -222,8 +222,18 @@ def _item_settle(*, item: Item, project: Project) -> None:
     else:
         final = _final_from_agreement(project.label_schema, [row[0] for row in rows])
         status = Item.Status.DONE if final is not None else Item.Status.LABELLED
-    if (status, final) != (item.status, item.final_values):
-        Item.objects.filter(pk=item.pk).update(status=status, final_values=final)
+    task_type = _final_task_type(project.label_schema, final) or item.task_type
+    if (status, final, task_type) != (item.status, item.final_values, item.task_type):
+        Item.objects.filter(pk=item.pk).update(status=status, final_values=final, task_type=task_type)
+
+
+def _final_task_type(schema: list, final: dict | None) -> str:
+    """The task type a final label sets ("level1 / level2"), so filters and per-task-type statistics use the
+    labelled type rather than the imported one; "" when the label sets none (the imported type stays)."""
+    for question in schema:
+        if question["kind"] == "task_type" and final and final.get(question["name"]):
+            return str(final[question["name"]])[:200]
+    return ""
 
 
 QA_ACTIONS = ("accept", "fix", "reject")

@@ -161,3 +161,23 @@ def test_it_decides_only_annotations_waiting_for_qa(api_as):
     annotation.refresh_from_db()
     item = Item.objects.get()
     assert annotation.status == "submitted" and item.status == "open" and item.final_values is None
+
+
+def test_the_labelled_task_type_becomes_the_items_task_type():
+    project, (a,) = labelling_project(items=0, annotators=1)
+    imported, = items_add(project, 1, task_type="usage / api")
+    _label_all(project, [a], values=YES)
+    item = Item.objects.get(pk=imported.pk)
+    assert item.status == "done" and item.task_type == "deployment / edge"
+    assert list(Item.objects.filter(project=project, task_type="deployment / edge")) == [item]  # filters see it
+    reviewer = annotator_add(project, role="reviewer")
+    services.qa_items_enqueue(project=project, items=[item], user=reviewer, reason="check")
+    services.annotation_review(annotation=Annotation.objects.get(item=item), user=reviewer, action="fix", values=NO)
+    assert Item.objects.get(pk=item.pk).task_type == "install / build"  # the reviewer's fix wins
+
+
+def test_an_item_keeps_its_imported_task_type_until_a_label_sets_one():
+    project, (a,) = labelling_project(items=0, annotators=1)
+    imported, = items_add(project, 1, task_type="usage / api")
+    _label_all(project, [a], values={"needs_context": "no"})
+    assert Item.objects.get(pk=imported.pk).task_type == "usage / api"
