@@ -232,7 +232,7 @@ def _final_task_type(schema: list, final: dict | None) -> str:
     labelled type rather than the imported one; "" when the label sets none (the imported type stays)."""
     for question in schema:
         if question["kind"] == "task_type" and final and final.get(question["name"]):
-            return str(final[question["name"]])[:200]
+            return str(final[question["name"]])[:Item._meta.get_field("task_type").max_length]
     return ""
 
 

@@ -138,7 +138,7 @@ def _header(text: str) -> tuple[str, str] | None:
     if m:
         return m.group(1), (m.group(2) or "").strip()
     m = TS_LAST_RE.match(text)
-    if m and not TS_FIRST_RE.match(text):
+    if m:
         return m.group(2), m.group(1).strip()
     return None
 
@@ -186,11 +186,7 @@ def _messages(lines: Iterable[tuple[int, str]], report: Report,
     dropped."""
     lines = iter(lines)
     if layout == "auto":
-        head = []
-        for pair in lines:
-            head.append(pair)
-            if len(head) >= SNIFF_LINES:
-                break
+        head = list(itertools.islice(lines, SNIFF_LINES))
         layout = detect_layout(head)
         lines = itertools.chain(head, lines)
     read = _two_line if layout == "two_line" else _one_line
