@@ -1,7 +1,7 @@
 """The whole loop through the app's own REST API and jobs, on SmolLM2-135M-Instruct, on this CPU.
 
     python bench/loop.py [--samples DIR] [--epochs 2] [--lr 5e-4] [--r 16] [--alpha 32] [--batch 8]
-                         [--max-seq 256] [--heldout 6] [--out bench/results/loop.json]
+                         [--max-seq 256] [--labels zh|en] [--heldout 6] [--out bench/results/loop.json]
 
 A throwaway database `bench_loop`, a private Redis, gunicorn and one Celery worker (queues default,gpu), as the
 other benches. Then, every step through the API as a user would:
@@ -39,17 +39,27 @@ from bench.common import (
     throwaway_database,
 )
 
-# The model answers the option's value; likelihood scoring compares exactly these strings.
-TRUTH = {"需要": "yes", "不需要": "no", "不是问题": "not_question"}
-QUESTION = {"name": "needs_context", "kind": "single_choice", "label": "Does it need the chat context?",
+# The model answers the option's value; likelihood scoring compares exactly these strings. `zh` keeps the file's
+# own labels (as a Chinese team would), `en` maps them to English words the base model already leans on.
+VALUES = {"zh": {"需要": "需要", "不需要": "不需要", "不是问题": "不是问题"},
+          "en": {"需要": "yes", "不需要": "no", "不是问题": "not_question"}}
+
+
+def question(values: dict) -> dict:
+    needs, alone, other = values["需要"], values["不需要"], values["不是问题"]
+    return {"name": "needs_context", "kind": "single_choice", "label": "Does it need the chat context?",
             "required": True,
-            "options": [{"value": "yes", "label": "needs the context", "key": "1"},
-                        {"value": "no", "label": "stands alone", "key": "2"},
-                        {"value": "not_question", "label": "not a question", "key": "3"}]}
-TEMPLATE = {"system": "You label questions from a developer group chat.",
-            "instruction": "Chat context:\n{context}\n\nMessage: {text}\n\nDoes the message need the chat context "
-                           "to be understood? Answer with one label: yes (it needs the context), no (it stands "
-                           "alone) or not_question (it is not a question).",
+            "options": [{"value": needs, "label": "needs the context", "key": "1"},
+                        {"value": alone, "label": "stands alone", "key": "2"},
+                        {"value": other, "label": "not a question", "key": "3"}]}
+
+
+def template(values: dict) -> dict:
+    needs, alone, other = values["需要"], values["不需要"], values["不是问题"]
+    return {"system": "You label questions from a developer group chat.",
+            "instruction": "Chat context:\n{context}\n\nMessage: {text}\n\nDoes the message need the chat "
+                           f"context to be understood? Answer with one label: {needs} (it needs the context), "
+                           f"{alone} (it stands alone) or {other} (it is not a question).",
             "output": "{value:needs_context}"}
 
 
@@ -97,6 +107,8 @@ def main() -> None:
     ap.add_argument("--max-seq", type=int, default=256)
     ap.add_argument("--tiny", action="store_true", help="the random tiny model instead (checks the plumbing, fast)")
     ap.add_argument("--max-steps", type=int, default=0, help="stop training early (a smoke run of the plumbing)")
+    ap.add_argument("--labels", choices=sorted(VALUES), default="zh",
+                    help="the answers the model learns: the file's own labels (zh) or English words (en)")
     ap.add_argument("--heldout", type=int, default=6, help="whole question templates held out")
     ap.add_argument("--redis-port", type=int, default=18801)
     ap.add_argument("--out", default=str(RESULTS / "loop.json"))
@@ -111,7 +123,9 @@ def main() -> None:
         script = script if script.exists() else ROOT / "labelstudio_app" / "demo" / "samples.py"
         subprocess.run([sys.executable, str(script), str(samples)], check=True, capture_output=True)
     rows = [json.loads(line) for line in open(samples / "needs_context.jsonl", encoding="utf-8")]
-    truth = {r["external_id"]: TRUTH[r["label"]] for r in rows}
+    values = VALUES[a.labels]
+    needs_q = question(values)
+    truth = {r["external_id"]: values[r["label"]] for r in rows}
 
     from workers.models.smollm2 import default_model_dir, smollm2_prepare
 
@@ -152,9 +166,9 @@ def main() -> None:
 
             project = admin("POST", "/api/projects/", json={
                 "name": "loop bench: needs context", "overlap": 1, "qa_required": False,
-                "training_template": TEMPLATE})
+                "training_template": template(values)})
             pid = project["id"]
-            admin("PUT", f"/api/projects/{pid}/schema/", json={"label_schema": [QUESTION]})
+            admin("PUT", f"/api/projects/{pid}/schema/", json={"label_schema": [needs_q]})
             for name, role in (("loop_annotator", "annotator"), ("loop_reviewer", "reviewer")):
                 admin("POST", f"/api/projects/{pid}/members/", json={"username": name, "role": role})
 
@@ -254,10 +268,10 @@ def main() -> None:
 
             # ---- a reviewer who knows the truth ----
             t = time.monotonic()
-            config = ParserConfig.from_question(QUESTION)
+            config = ParserConfig.from_question(needs_q)
             key_truth = {}
             for r in rows:
-                key_truth.setdefault((r["text"], tuple(m["text"] for m in r["context"])), set()).add(TRUTH[r["label"]])
+                key_truth.setdefault((r["text"], tuple(m["text"] for m in r["context"])), set()).add(values[r["label"]])
             judged, prefs, unparsed = 0, Counter(), Counter()
             while True:
                 card = reviewer("GET", f"/api/projects/{pid}/review/next/")
@@ -288,7 +302,7 @@ def main() -> None:
     result = train_job.get("result") or {}
     eval_losses = run.get("eval_loss_history") or []
     out = {
-        "settings": {"hyperparams": run["hyperparams"], "heldout_templates": held_templates,
+        "settings": {"labels": a.labels, "hyperparams": run["hyperparams"], "heldout_templates": held_templates,
                      "snapshot_seed": snap["recipe"].get("seed"), "train_rows": snap["row_count"],
                      "heldout_items": len(snap["heldout_item_ids"]), "labelled": labelled},
         "heldout_labels": dict(held_labels),

@@ -67,7 +67,7 @@ def audit_detail(request: HtmxHttpRequest, project_id: int, run_id: int) -> Http
     run = selectors.audit_run_get(user=request.user, run_id=run_id, project_id=project_id)
     report = selectors.audit_report(run=run)
     chart = scaling_chart([{"name": p["name"], "parameters": p["parameters"], "value": p["value"]}
-                           for p in report["scaling"]["points"]])
+                           for p in report["scaling"]["points"]], metric=run.get_metric_display())
     ids = {m["id"] for m in report["models"]}
     pairs = [(m, next(p for p in report["models"] if p["id"] == m["parent_id"]))
              for m in report["models"] if m["parent_id"] in ids]

@@ -5,6 +5,7 @@ Reads, scoped to the user; projects through projects.selectors.project_get_for_<
 from collections import defaultdict
 
 from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 from django.http import Http404
 
 from labelstudio_app.accounts import roles as R
@@ -111,10 +112,13 @@ def dashboard_numbers(*, project: Project) -> dict:
                            "median_s": agreement.speed(entry["times"])["median_s"], "gold": gold.get(who)})
     questions = agreement.question_agreement(
         schema, ((i, who, v) for i, who, v, _m, is_gold, _gv, _s in rows if not is_gold))
+    per_day = list(Annotation.objects.filter(item__project=project).exclude(status=Annotation.Status.REJECTED)
+                   .annotate(day=TruncDate("created_at")).order_by("day").values_list("day")
+                   .annotate(n=Count("pk")))
     return {
         "items": {"total": total, "open": status.get("open", 0), "labelled": status.get("labelled", 0),
                   "done": status.get("done", 0)},
         "percent_done": int(100 * status.get("done", 0) / total) if total else 0,
         "annotations": len(rows), "qa_pending": qa_pending_count(project=project),
-        "questions": questions, "annotators": annotators,
+        "questions": questions, "annotators": annotators, "per_day": per_day,
     }

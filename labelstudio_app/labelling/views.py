@@ -1,5 +1,6 @@
 """htmx pages: labelling, QA, dashboard, schema editor. Thin: services write, selectors read."""
 import json
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from labelstudio_app.core import charts
 from labelstudio_app.core.errors import Conflict
 from labelstudio_app.core.http import HtmxHttpRequest, errors_split
 from labelstudio_app.labelling import selectors, services
@@ -162,7 +164,32 @@ def dashboard_page(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     project = project_get_for_manager(user=request.user, project_id=project_id)
     numbers = selectors.dashboard_numbers(project=project)
     return render(request, "labelling/dashboard.html", {
-        "project": project, "n": numbers, "roles": project_roles(user=request.user, project_id=project.pk)})
+        "project": project, "n": numbers, "charts": _dashboard_charts(numbers),
+        "roles": project_roles(user=request.user, project_id=project.pk)})
+
+
+def _dashboard_charts(n: dict) -> dict:
+    total, progress = 0, []
+    for day, count in n["per_day"]:
+        total += count
+        progress.append((day.toordinal(), total))
+    counts = [a["count"] for a in n["annotators"]]
+    alphas = [q for q in n["questions"] if q["alpha"] is not None]
+    none = _("No annotations yet.")
+    return {
+        "progress": charts.lines([{"name": _("annotations (cumulative)"), "points": progress}],
+                                 title=_("Labelling progress by day"), x_label=_("day"), y_label=_("annotations"),
+                                 x_format=lambda v: date.fromordinal(int(v)).isoformat(), height=240, empty=none),
+        "throughput": charts.forest([{"label": a["username"], "value": a["count"]} for a in n["annotators"]],
+                                    title=_("Annotations per annotator"), lo=0, hi=max(counts or [1]) * 1.1,
+                                    ref=None, pct=False, value_name=_("Annotations"), empty=none),
+        # 0.8 is Krippendorff's own threshold for data to rely on.
+        "agreement": charts.forest([{"label": q["label"], "value": q["alpha"], "n": q["items"]} for q in alphas],
+                                   title=_("Krippendorff's alpha per question"),
+                                   lo=min([0.0] + [q["alpha"] for q in alphas]), hi=1.0, ref=0.8, pct=False,
+                                   value_name=_("Krippendorff's alpha"),
+                                   empty=_("Agreement appears once two annotators label the same items.")),
+    }
 
 
 @login_required

@@ -8,10 +8,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from labelstudio_app.core import charts
 from labelstudio_app.core.errors import Conflict
 from labelstudio_app.core.http import HtmxHttpRequest, form_add_errors
 from labelstudio_app.projects.selectors import project_get_for_manager, project_get_for_reviewer, project_roles
-from labelstudio_app.review import charts, exports, reports, selectors, services
+from labelstudio_app.review import exports, reports, selectors, services
 from labelstudio_app.review.forms import DIMENSION_LABELS, JudgmentForm, RoundForm
 from labelstudio_app.review.models import ComparisonRound
 
@@ -136,11 +137,15 @@ def _round_charts(st: dict, rnd: ComparisonRound) -> dict:
             "n": st["position_bias"]["overall"]["n"]}]
     pos += [{"label": r["reviewer"], "value": r["rate"], "low": r["low"], "high": r["high"], "n": r["n"]}
             for r in st["position_bias"]["per_reviewer"]]
+    none = _("No judgments yet.")
     return {
-        "win": charts.forest(rows, title=_("Win rate of %(a)s over %(b)s") % {"a": name_a, "b": name_b}),
-        "dims": charts.paired_bars(dims, title=_("Mean 3H scores"), labels=(name_a, name_b)),
-        "length": charts.forest(buckets, title=_("Win rate of A by relative length difference (A−B)/(A+B)")),
-        "position": charts.forest(pos, title=_("Share of decisive votes won by Left")),
+        "win": charts.forest(rows, title=_("Win rate of %(a)s over %(b)s") % {"a": name_a, "b": name_b},
+                             value_name=_("Win rate"), empty=none),
+        "dims": charts.paired_bars(dims, title=_("Mean 3H scores"), labels=(name_a, name_b), empty=none),
+        "length": charts.forest(buckets, title=_("Win rate of A by relative length difference (A−B)/(A+B)"),
+                                value_name=_("Win rate"), empty=none),
+        "position": charts.forest(pos, title=_("Share of decisive votes won by Left"), value_name=_("Left share"),
+                                  empty=none),
     }
 
 
@@ -209,13 +214,16 @@ def review_stats(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
                  for r in pos["per_reviewer"]]
     buckets = [{"label": f"{b['low_edge']:+.2f} … {b['high_edge']:+.2f}", "value": b["rate"], "low": b["low"],
                 "high": b["high"], "n": b["n"]} for b in st["length_bias"]["buckets"]]
+    none = _("No judgments yet.")
     chart = {
         "ratings": charts.forest(rating_rows, title=_("Bradley–Terry ratings (Elo scale)"), lo=lo, hi=hi, ref=1000,
-                                 pct=False),
-        "matrix": charts.heatmap(st["players"], st["win_matrix"], title=_("Pairwise win rates (row over column)"))
-        if st["players"] else "",
-        "position": charts.forest(pos_rows, title=_("Share of decisive votes won by Left")),
-        "length": charts.forest(buckets, title=_("Win rate of A by relative length difference (A−B)/(A+B)")),
+                                 pct=False, value_name=_("Rating"), empty=none),
+        "matrix": charts.heatmap(st["players"], st["win_matrix"], title=_("Pairwise win rates (row over column)"),
+                                 empty=_("No two models have met in a judged comparison yet.")),
+        "position": charts.forest(pos_rows, title=_("Share of decisive votes won by Left"),
+                                  value_name=_("Left share"), empty=none),
+        "length": charts.forest(buckets, title=_("Win rate of A by relative length difference (A−B)/(A+B)"),
+                                value_name=_("Win rate"), empty=none),
     }
     return render(request, "review/stats.html", {
         "project": project, "roles": project_roles(user=request.user, project_id=project.pk), "st": st, "charts": chart})

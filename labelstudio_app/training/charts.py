@@ -1,44 +1,18 @@
-"""The loss curve as an SVG drawn on the server (no JavaScript, no inline style)."""
-import math
-from dataclasses import dataclass
+"""The run page's charts: training and held-out eval loss on one pair of axes, and the learning rate by step."""
+from django.utils.translation import gettext as _
 
-WIDTH, HEIGHT, PAD = 640, 220, 36
-
-
-@dataclass
-class LossChart:
-    width: int
-    height: int
-    points: str  # the polyline's "x,y x,y ..."
-    y_max: str
-    y_min: str
-    x_max: int
-    x_min: int
-    last: tuple | None
-    count: int
-    eval_points: str = ""  # the held-out (eval) loss polyline, on the same axes
-    eval_last: tuple | None = None
+from labelstudio_app.core import charts
 
 
-def loss_chart(history: list, *, eval_history: list | None = None, width: int = WIDTH,
-               height: int = HEIGHT) -> LossChart | None:
-    """None without points; else the scaled polyline(s) plus axis labels. `eval_history` (the eval loss on the
-    held-out rows) is drawn on the same axes as the training loss, so the two can be read against each other."""
-    def clean(points):
-        return [(int(s), float(v)) for s, v in points or [] if not math.isnan(float(v))]
-
-    pts, evals = clean(history), clean(eval_history)
-    if not pts and not evals:
-        return None
-    both = pts + evals
-    xs, ys = [p[0] for p in both], [p[1] for p in both]
-    x0, x1 = min(xs), max(xs)
-    y0, y1 = min(ys), max(ys)
-    dx, dy = (x1 - x0) or 1, (y1 - y0) or 1
-    inner_w, inner_h = width - 2 * PAD, height - 2 * PAD
-
-    def line(points):
-        return " ".join(f"{PAD + (x - x0) / dx * inner_w:.1f},{PAD + (y1 - y) / dy * inner_h:.1f}" for x, y in points)
-
-    return LossChart(width, height, line(pts), f"{y1:.4g}", f"{y0:.4g}", x1, x0, pts[-1] if pts else None, len(pts),
-                     eval_points=line(evals), eval_last=evals[-1] if evals else None)
+def run_charts(loss_history: list, eval_history: list) -> dict:
+    """loss_history: [[step, loss, lr?], …]; eval_history: [[step, loss], …]."""
+    loss = charts.lines(
+        [{"name": _("training loss"), "points": [(p[0], p[1]) for p in loss_history]},
+         {"name": _("eval loss (held-out)"), "points": [(p[0], p[1]) for p in eval_history], "dashed": True}],
+        title=_("Training loss by step"), x_label=_("step"), y_label=_("loss"),
+        empty=_("The loss curve appears with the first steps."))
+    lr_points = [(p[0], p[2]) for p in loss_history if len(p) > 2 and p[2] is not None]
+    lr = charts.lines([{"name": _("learning rate"), "points": lr_points}], title=_("Learning rate by step"),
+                      x_label=_("step"), y_label=_("learning rate"), height=180,
+                      empty=_("The learning rate appears with the first steps.")) if lr_points else None
+    return {"loss": loss, "lr": lr, "last": loss_history[-1] if loss_history else None}

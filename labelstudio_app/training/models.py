@@ -45,7 +45,7 @@ class TrainingRun(models.Model):
     base_version = models.ForeignKey("evaluation.ModelVersion", on_delete=models.PROTECT, related_name="+")
     snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="training_runs")
     hyperparams = models.JSONField(default=dict)
-    loss_history = models.JSONField(default=list, blank=True, help_text="[[step, loss], …]")
+    loss_history = models.JSONField(default=list, blank=True, help_text="[[step, loss, learning rate], …]")
     eval_loss_history = models.JSONField(default=list, blank=True,
                                          help_text="[[step, loss], …] on the snapshot's held-out rows.")
     heldout_audit = models.ForeignKey("audit.AuditRun", null=True, blank=True, on_delete=models.SET_NULL,

@@ -10,7 +10,7 @@ from labelstudio_app.core.http import HtmxHttpRequest, form_add_errors
 from labelstudio_app.jobs.services import job_cancel
 from labelstudio_app.projects.selectors import project_get_for_admin, project_get_for_manager, project_roles
 from labelstudio_app.training import selectors, services
-from labelstudio_app.training.charts import loss_chart
+from labelstudio_app.training.charts import run_charts
 from labelstudio_app.training.forms import SnapshotForm, TrainingForm
 
 
@@ -107,7 +107,7 @@ def training_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
 def training_detail(request: HtmxHttpRequest, project_id: int, run_id: int) -> HttpResponse:
     run = selectors.training_run_get(user=request.user, project_id=project_id, run_id=run_id)
     context = _ctx(request, run.project, run=run, job=run.job,
-                   chart=loss_chart(run.loss_history, eval_history=run.eval_loss_history),
+                   charts=run_charts(run.loss_history, run.eval_loss_history),
                    heldout=selectors.training_run_heldout_report(run=run),
                    truncation=selectors.training_run_truncation(run=run))
     if request.htmx:

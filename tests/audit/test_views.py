@@ -41,7 +41,7 @@ def _detail(run):
 def test_it_shows_the_table_chart_verdict_and_disagreements(client_as, manager, audited):
     _project, items, run, _versions = audited
     page = client_as(manager).get(_detail(run)).content.decode()
-    assert "<svg" in page and 'class="series"' in page and page.count('class="point"') == 4
+    assert "<svg" in page and 'class="series series-0"' in page and page.count('<circle class="point') == 4
     assert "Flagged" in page and "qwen-14.7b 模型" in page
     for item in items[10:14]:
         assert item.text in page

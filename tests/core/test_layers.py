@@ -50,3 +50,11 @@ def test_it_keeps_bench_off_the_tests():
     wrong = {f"{p.relative_to(ROOT)} imports {n}" for p in _sources(ROOT / "bench") for n in _imports(p)
              if n.split(".")[0] == "tests"}
     assert not wrong, sorted(wrong)
+
+
+def test_every_chart_is_drawn_by_the_one_drawer():
+    """SVG markup lives in templates/charts/ only; Python computes geometry and never builds markup."""
+    templates = {p.relative_to(ROOT) for p in (ROOT / "templates").rglob("*.html")
+                 if "<svg" in p.read_text(encoding="utf-8") and p.parent.name != "charts"}
+    python = {p.relative_to(ROOT) for p in _sources(APP) if "<svg" in p.read_text(encoding="utf-8")}
+    assert not templates and not python, sorted(map(str, templates | python))

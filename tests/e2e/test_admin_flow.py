@@ -94,7 +94,7 @@ def test_it_imports_generates_trains_and_opens_a_round(e2e, page_as, worker_proc
     page.wait_for_function("() => { const s = document.querySelector('#training-live'); return s && "
                            "s.querySelector('.state-succeeded') && s.querySelector('.step').innerText.trim() === '6 / 6'; }",
                            timeout=300_000)
-    assert page.locator("#training-live svg.loss-chart").count() == 1
+    assert page.locator("#training-live .loss-chart svg.chart").count() == 1
     e2e.shot(page, "training-done")
     page.goto("/jobs/")  # the jobs page shows the same job with a full bar
     _wait_row_done(page, run.job_id)

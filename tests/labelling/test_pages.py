@@ -168,6 +168,10 @@ def test_it_shows_the_dashboard_numbers(client_as, django_assert_max_num_queries
     with django_assert_max_num_queries(12):
         html = client.get(reverse("label-dashboard", kwargs={"project_id": project.pk})).content.decode()
     assert "Cohen's kappa" in html and "Krippendorff's alpha" in html
+    # The charts: progress by day (10 annotations today), throughput per annotator, alpha per question.
+    assert "Labelling progress by day" in html and "annotations (cumulative): " in html and "· 10</title>" in html
+    assert f"<title>{a.username}: 5</title>" in html and f"<title>{b.username}: 5</title>" in html
+    assert "Krippendorff&#x27;s alpha per question" in html and "Show as a table" in html
     data = client.get(reverse("api-label-dashboard", kwargs={"project_id": project.pk})).json()
     assert data["items"]["total"] == 5 and data["annotations"] == 10
     by_name = {x["username"]: x for x in data["annotators"]}

@@ -1,4 +1,4 @@
-"""A round that first generates its answers: a real worker runs H2's generation job on the tiny model,
+"""A round that first generates its answers: a real worker runs the generation job on the tiny model,
 then the follow-up builds the comparisons and opens the round."""
 import pytest
 

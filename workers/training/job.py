@@ -43,7 +43,8 @@ class _Reporter:
 
     def __call__(self, info: lora.StepInfo) -> None:
         if info.loss is not None:
-            self.pending.append([info.step, round(info.loss, 5)])
+            lr = float(f"{info.learning_rate:.4g}") if info.learning_rate is not None else None
+            self.pending.append([info.step, round(info.loss, 5), lr])
         self.eta = info.eta_seconds
         # Flushed at least at every checkpoint step (the Trainer logs before it saves), so the points up to a
         # checkpoint a resumed run starts from are always stored.
