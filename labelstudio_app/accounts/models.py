@@ -1,14 +1,15 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Membership(models.Model):
     """A user's role in one project. Django staff are admins everywhere and need no membership."""
 
     class Role(models.TextChoices):
-        MANAGER = "manager"
-        ANNOTATOR = "annotator"
-        REVIEWER = "reviewer"
+        MANAGER = "manager", _("Manager")
+        ANNOTATOR = "annotator", _("Annotator")
+        REVIEWER = "reviewer", _("Reviewer")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="memberships")

@@ -7,10 +7,10 @@ class AuditRun(models.Model):
     """One label audit: a family of model versions answers one single-choice question about labelled items."""
 
     class Metric(models.TextChoices):
-        PRECISION = "precision"
-        RECALL = "recall"
-        F1 = "f1"
-        ACCURACY = "accuracy"
+        PRECISION = "precision", _("Precision")
+        RECALL = "recall", _("Recall")
+        F1 = "f1", _("F1")
+        ACCURACY = "accuracy", _("Accuracy")
 
     class Scope(models.TextChoices):
         ALL = "all", _("All labelled items")

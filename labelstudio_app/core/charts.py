@@ -27,11 +27,9 @@ def fmt(v: float | None, pct: bool = False) -> str:
         return "—"
     if pct:
         return f"{100 * v:.0f}%"
-    if float(v).is_integer():
-        return str(int(v))
-    if abs(v) >= 100:
+    if float(v).is_integer() or abs(v) >= 100:
         return f"{v:.0f}"
-    return f"{v:.3g}" if abs(v) < 0.01 else f"{v:.2f}"
+    return f"{v:.4g}"
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5, integer: bool = False) -> list[float]:

@@ -31,9 +31,9 @@ class ModelVersion(models.Model):
     """A base model and optionally a LoRA adapter on it, served by one backend."""
 
     class Backend(models.TextChoices):
-        TRANSFORMERS = "transformers"
-        VLLM = "vllm"
-        OPENAI = "openai"
+        TRANSFORMERS = "transformers", _("transformers (in the worker)")
+        VLLM = "vllm", _("vLLM (in the worker)")
+        OPENAI = "openai", _("OpenAI-compatible server")
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="model_versions")
     name = models.CharField(max_length=200)

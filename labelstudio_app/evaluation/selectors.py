@@ -116,3 +116,12 @@ def model_version_get_by_name(*, project_id: int, name: str) -> ModelVersion | N
 def model_version_get_for_job(*, job: Job) -> ModelVersion:
     """The version a `template_check` job checks (its params name it; the job's project owns it)."""
     return ModelVersion.objects.get(pk=job.params["model_version_id"], project_id=job.project_id)
+
+
+def candidate_count(project: Project) -> int:
+    return Candidate.objects.filter(item__project=project).count()
+
+
+def trained_version_count(project: Project) -> int:
+    """Versions a training run registered (they have a parent)."""
+    return ModelVersion.objects.filter(project=project, parent__isnull=False).count()

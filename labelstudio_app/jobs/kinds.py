@@ -7,6 +7,8 @@ calls the pure runners beside it. `tests/jobs/test_kinds.py` imports every entry
 """
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 
 @dataclass(frozen=True)
 class JobKind:
@@ -17,18 +19,18 @@ class JobKind:
 
 
 JOB_KINDS: dict[str, JobKind] = {
-    "selftest": JobKind("default", "workers.selftest.selftest_run", "Worker self-test", staff_only=True),
-    "import": JobKind("default", "workers.projects.job.import_run", "Import"),
-    "export": JobKind("default", "workers.projects.job.export_run", "Export"),
-    "generation": JobKind("gpu", "workers.generation.job.generation_run", "Generation"),
-    "training": JobKind("gpu", "workers.training.job.training_run", "Training", staff_only=True),
-    "snapshot": JobKind("default", "workers.training.snapshot.snapshot_run", "Snapshot token count"),
-    "audit": JobKind("gpu", "workers.audit.job.audit_run", "Label audit"),
-    "tiny_model": JobKind("gpu", "workers.generation.tiny.tiny_model_run", "Tiny demo model",
+    "selftest": JobKind("default", "workers.selftest.selftest_run", _("Worker self-test"), staff_only=True),
+    "import": JobKind("default", "workers.projects.job.import_run", _("Import")),
+    "export": JobKind("default", "workers.projects.job.export_run", _("Export")),
+    "generation": JobKind("gpu", "workers.generation.job.generation_run", _("Generation")),
+    "training": JobKind("gpu", "workers.training.job.training_run", _("Training"), staff_only=True),
+    "snapshot": JobKind("default", "workers.training.snapshot.snapshot_run", _("Snapshot token count")),
+    "audit": JobKind("gpu", "workers.audit.job.audit_run", _("Label audit")),
+    "tiny_model": JobKind("gpu", "workers.generation.tiny.tiny_model_run", _("Tiny demo model"),
                           staff_only=True),
-    "offline_model": JobKind("gpu", "workers.models.job.offline_model_run", "Offline model (SmolLM2-135M-Instruct)",
+    "offline_model": JobKind("gpu", "workers.models.job.offline_model_run", _("Offline model (SmolLM2-135M-Instruct)"),
                              staff_only=True),
-    "template_check": JobKind("default", "workers.models.template.template_check_run", "Chat template check"),
+    "template_check": JobKind("default", "workers.models.template.template_check_run", _("Chat template check")),
 }
 
 

@@ -1,16 +1,18 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Job(models.Model):
     """Any background work. This row is the truth; Celery only delivers `workers.run_job(job_id)`."""
 
     class State(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     FINISHED = (State.SUCCEEDED, State.FAILED, State.CANCELLED)
 
@@ -45,6 +47,19 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in self.FINISHED
+
+    @property
+    def kind_label(self) -> str:
+        from labelstudio_app.jobs.kinds import JOB_KINDS  # kinds names handlers; models stay import-light
+
+        kind = JOB_KINDS.get(self.kind)
+        return kind.label if kind else self.kind
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if not self.started_at:
+            return None
+        return ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
 
     @property
     def percent(self) -> int:

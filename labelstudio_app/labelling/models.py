@@ -1,16 +1,17 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Annotation(models.Model):
     """One annotator's answer to one item. At most one per (item, annotator); re-submitting edits it."""
 
     class Status(models.TextChoices):
-        SUBMITTED = "submitted"
-        ACCEPTED = "accepted"
-        FIXED = "fixed"
-        REJECTED = "rejected"
+        SUBMITTED = "submitted", _("Submitted")
+        ACCEPTED = "accepted", _("Accepted")
+        FIXED = "fixed", _("Fixed in QA")
+        REJECTED = "rejected", _("Rejected")
 
     item = models.ForeignKey("projects.Item", on_delete=models.CASCADE, related_name="annotations")
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotations")
@@ -44,11 +45,11 @@ class Assignment(models.Model):
     """
 
     class State(models.TextChoices):
-        LEASED = "leased"
-        SUBMITTED = "submitted"
-        SKIPPED = "skipped"
-        EXPIRED = "expired"
-        REJECTED = "rejected"  # QA rejected the annotation: the slot is free again, not for this annotator
+        LEASED = "leased", _("Leased")
+        SUBMITTED = "submitted", _("Submitted")
+        SKIPPED = "skipped", _("Skipped")
+        EXPIRED = "expired", _("Expired")
+        REJECTED = "rejected", _("Rejected")  # QA rejected the annotation: the slot is free again, not for this annotator
 
     item = models.ForeignKey("projects.Item", on_delete=models.CASCADE, related_name="assignments")
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")

@@ -122,3 +122,7 @@ def dashboard_numbers(*, project: Project) -> dict:
         "annotations": len(rows), "qa_pending": qa_pending_count(project=project),
         "questions": questions, "annotators": annotators, "per_day": per_day,
     }
+
+
+def items_done_count(project: Project) -> int:
+    return Item.objects.filter(project=project, status=Item.Status.DONE).count()

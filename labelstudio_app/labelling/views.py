@@ -15,7 +15,8 @@ from labelstudio_app.core.errors import Conflict
 from labelstudio_app.core.http import HtmxHttpRequest, errors_split
 from labelstudio_app.labelling import selectors, services
 from labelstudio_app.labelling.forms import SchemaForm, annotation_values_from_post
-from labelstudio_app.labelling.widgets import schema_widgets, values_readable
+from labelstudio_app.labelling.widgets import schema_widgets
+from labelstudio_app.projects.answers import values_readable
 from labelstudio_app.projects.chat import item_conversation
 from labelstudio_app.projects.selectors import (
     project_get_for_annotator,

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Project(models.Model):
@@ -31,9 +32,9 @@ class Item(models.Model):
     """One question to label, with the chat turns before it."""
 
     class Status(models.TextChoices):
-        OPEN = "open"          # still needs annotations
-        LABELLED = "labelled"  # has its overlap of annotations, awaiting QA or agreement
-        DONE = "done"          # has a final label (final_values)
+        OPEN = "open", _("Open")  # still needs annotations
+        LABELLED = "labelled", _("Labelled")  # has its overlap of annotations, awaiting QA or agreement
+        DONE = "done", _("Done")  # has a final label (final_values)
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
     external_id = models.CharField(max_length=200, blank=True)

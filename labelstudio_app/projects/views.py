@@ -11,8 +11,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from labelstudio_app.accounts import roles as R
 from labelstudio_app.core.http import HtmxHttpRequest, staff_required
 from labelstudio_app.projects import selectors, services
+from labelstudio_app.projects.answers import values_readable
 from labelstudio_app.projects.chat import item_conversation
 from labelstudio_app.projects.exports import EXPORT_FORMATS
 from labelstudio_app.projects.forms import (
@@ -23,6 +25,7 @@ from labelstudio_app.projects.forms import (
     MemberAddForm,
     ProjectForm,
 )
+from labelstudio_app.projects.loop import project_loop
 from labelstudio_app.projects.models import Item
 from labelstudio_app.projects.selectors import project_roles
 
@@ -40,8 +43,9 @@ def _ctx(request, project, **extra) -> dict:
 @require_GET
 def project_detail(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     project = selectors.project_get_for_member(user=request.user, project_id=project_id)
-    counts = selectors.project_counts(project=project)
-    return render(request, "projects/detail.html", _ctx(request, project, counts=counts))
+    context = _ctx(request, project, counts=selectors.project_counts(project=project))
+    context["loop"] = project_loop(project=project, roles=context["roles"], is_admin=R.is_admin(request.user))
+    return render(request, "projects/detail.html", context)
 
 
 @staff_required
@@ -130,8 +134,11 @@ def item_detail(request: HtmxHttpRequest, project_id: int, item_id: int) -> Http
     answer_key = selectors.item_answer_key_visible(user=request.user, project=item.project)
     # the asker's name stays out of the page, like every other sender's
     metadata = {k: v for k, v in (item.metadata or {}).items() if k != "sender"} if answer_key else {}
+    final_label = values_readable(item.project.label_schema, item.final_values) \
+        if answer_key and item.final_values is not None else []
     return render(request, "projects/item.html", _ctx(request, item.project, item=item, metadata=metadata,
-                                                      answer_key=answer_key, conversation=item_conversation(item)))
+                                                      answer_key=answer_key, final_label=final_label,
+                                                      conversation=item_conversation(item)))
 
 
 def _import_ctx(request, project, **extra):

@@ -2,15 +2,16 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ComparisonRound(models.Model):
     """Model version A vs B (B empty: the item's reference / human answer) over a set of items."""
 
     class Status(models.TextChoices):
-        GENERATING = "generating"
-        OPEN = "open"
-        CLOSED = "closed"
+        GENERATING = "generating", _("Generating answers")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="rounds")
     name = models.CharField(max_length=200)
@@ -60,10 +61,10 @@ class Judgment(models.Model):
     """One reviewer's verdict on one comparison, stored as A/B (mapped from Left/Right on the server)."""
 
     class Preference(models.TextChoices):
-        A = "a"
-        B = "b"
-        TIE = "tie"
-        BOTH_BAD = "both_bad"
+        A = "a", _("A is better")
+        B = "b", _("B is better")
+        TIE = "tie", _("Tie")
+        BOTH_BAD = "both_bad", _("Both bad")
 
     comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="judgments")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="judgments")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Length
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -167,3 +167,13 @@ def judgment_frame(*, rounds: QuerySet[ComparisonRound]) -> dict[str, np.ndarray
                               "b_harmlessness"), start=13):
         frame[name] = arr(i, np.float64)
     return frame
+
+
+def judgment_count(project) -> int:
+    return Judgment.objects.filter(comparison__round__project=project).count()
+
+
+def parent_round_count(project) -> int:
+    """Rounds that put a version against its own parent (the loop's last step)."""
+    return ComparisonRound.objects.filter(project=project).filter(
+        Q(model_a__parent=F("model_b")) | Q(model_b__parent=F("model_a"))).count()

@@ -100,7 +100,7 @@ class TrainingForm(forms.Form):
             else:
                 field = forms.CharField(required=False, initial=", ".join(default) if f.type is list else default,
                                         widget=forms.TextInput(attrs={"inputmode": "decimal"} if f.type in (int, float) else {}))
-            field.label = name.replace("_", " ")
+            field.label = f.metadata["label"]
             field.help_text = f.metadata["help"]
             self.fields[f"hp_{name}"] = field
 

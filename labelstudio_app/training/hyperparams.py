@@ -12,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")
 
@@ -29,30 +30,43 @@ KNOWN_TARGET_MODULES = {
 }
 
 
-def _hp(default, help_text, **bounds):
+def _hp(default, label, help_text, **bounds):
     kw = {"default_factory": lambda: list(default)} if isinstance(default, list) else {"default": default}
-    return field(**kw, metadata={"help": help_text, **bounds})
+    return field(**kw, metadata={"label": label, "help": help_text, **bounds})
 
 
 @dataclass
 class LoraHyperparams:
-    r: int = _hp(64, "LoRA rank: the width of the low-rank update (8–64 is common).", min=1, max=1024)
-    alpha: int = _hp(16, "LoRA alpha: the update is scaled by alpha / r.", min=1, max=4096)
-    dropout: float = _hp(0.05, "Dropout on the LoRA input during training.", min=0.0, max=0.9)
-    target_modules: list = _hp([], "Linear layers to adapt; empty means every linear projection of the model.")
-    learning_rate: float = _hp(2e-4, "Peak learning rate of AdamW.", min_exclusive=0.0, max=1.0)
-    lr_scheduler: str = _hp("linear", "Learning-rate schedule after warm-up.", choices=SCHEDULERS)
-    warmup_ratio: float = _hp(0.03, "Fraction of the steps spent warming the learning rate up.", min=0.0, max=0.5)
-    epochs: int = _hp(1, "Passes over the snapshot (1–10; small snapshots need more).", min=1, max=10)
-    batch_size: int = _hp(8, "Examples per device per step.", min=1, max=1024)
-    gradient_accumulation: int = _hp(1, "Steps whose gradients are summed before an update.", min=1, max=1024)
-    max_seq_length: int = _hp(1024, "Longer examples are cut; at most the model's max_position_embeddings.",
-                              min=16, max=1_048_576)
-    seed: int = _hp(42, "Seed for shuffling and LoRA initialisation.", min=0, max=2**31 - 1)
-    packing: bool = _hp(False, "Pack several short examples into one sequence of max_seq_length.")
-    save_steps: int = _hp(50, "Checkpoint every N optimizer steps (a redelivered job resumes from the last).",
-                          min=1, max=1_000_000)
-    max_steps: int = _hp(0, "Stop after this many steps (0: run the epochs).", min=0, max=10_000_000)
+    r: int = _hp(64, gettext_lazy("LoRA rank"),
+               gettext_lazy("LoRA rank: the width of the low-rank update (8–64 is common)."), min=1, max=1024)
+    alpha: int = _hp(16, gettext_lazy("LoRA alpha"),
+                   gettext_lazy("LoRA alpha: the update is scaled by alpha / r."), min=1, max=4096)
+    dropout: float = _hp(0.05, gettext_lazy("LoRA dropout"),
+                       gettext_lazy("Dropout on the LoRA input during training."), min=0.0, max=0.9)
+    target_modules: list = _hp([], gettext_lazy("Target modules"),
+                             gettext_lazy("Linear layers to adapt; empty means every linear projection of the model."))
+    learning_rate: float = _hp(2e-4, gettext_lazy("Learning rate"),
+                             gettext_lazy("Peak learning rate of AdamW."), min_exclusive=0.0, max=1.0)
+    lr_scheduler: str = _hp("linear", gettext_lazy("Learning-rate schedule"),
+                          gettext_lazy("Learning-rate schedule after warm-up."), choices=SCHEDULERS)
+    warmup_ratio: float = _hp(0.03, gettext_lazy("Warm-up share"),
+                            gettext_lazy("Fraction of the steps spent warming the learning rate up."), min=0.0, max=0.5)
+    epochs: int = _hp(1, gettext_lazy("Epochs"),
+                    gettext_lazy("Passes over the snapshot (1–10; small snapshots need more)."), min=1, max=10)
+    batch_size: int = _hp(8, gettext_lazy("Batch size"),
+                        gettext_lazy("Examples per device per step."), min=1, max=1024)
+    gradient_accumulation: int = _hp(1, gettext_lazy("Gradient accumulation steps"),
+                                   gettext_lazy("Steps whose gradients are summed before an update."), min=1, max=1024)
+    max_seq_length: int = _hp(1024, gettext_lazy("Maximum sequence length (tokens)"),
+                            gettext_lazy("Longer examples are cut; at most the model's max_position_embeddings."), min=16, max=1_048_576)
+    seed: int = _hp(42, gettext_lazy("Seed"),
+                  gettext_lazy("Seed for shuffling and LoRA initialisation."), min=0, max=2**31 - 1)
+    packing: bool = _hp(False, gettext_lazy("Packing"),
+                      gettext_lazy("Pack several short examples into one sequence of max_seq_length."))
+    save_steps: int = _hp(50, gettext_lazy("Checkpoint every (steps)"),
+                        gettext_lazy("Checkpoint every N optimizer steps (a redelivered job resumes from the last)."), min=1, max=1_000_000)
+    max_steps: int = _hp(0, gettext_lazy("Maximum steps"),
+                       gettext_lazy("Stop after this many steps (0: run the epochs)."), min=0, max=10_000_000)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,6 +74,21 @@ class LoraHyperparams:
 
 HYPERPARAM_FIELDS = {f.name: f for f in fields(LoraHyperparams)}
 DEFAULTS = LoraHyperparams().to_dict()
+
+
+def hyperparams_readable(values: dict) -> list[dict]:
+    """A run's hyper-parameters as people read them: label, value, help; unknown keys keep their name."""
+    rows = []
+    for name, value in values.items():
+        f = HYPERPARAM_FIELDS.get(name)
+        shown = ", ".join(value) if isinstance(value, list) else value
+        if isinstance(value, bool):
+            shown = _("yes") if value else _("no")
+        if isinstance(value, list) and not value:
+            shown = _("every linear layer") if name == "target_modules" else "—"
+        rows.append({"name": name, "label": f.metadata["label"] if f else name, "value": shown,
+                     "help": f.metadata["help"] if f else ""})
+    return rows
 
 
 

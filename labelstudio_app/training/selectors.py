@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from labelstudio_app.audit.selectors import audit_heldout_comparison
 from labelstudio_app.evaluation.models import ModelVersion
+from labelstudio_app.jobs.models import Job
 from labelstudio_app.projects.selectors import project_get_for_manager
 from labelstudio_app.training.models import DatasetSnapshot, TrainingRun
 
@@ -75,3 +76,11 @@ def training_run_truncation(*, run: TrainingRun) -> dict | None:
         return None
     return {"truncated": int(result["truncated"]), "eot_lost": int(result.get("truncated_eot_lost") or 0),
             "examples": int(result.get("examples") or 0), "max_seq_length": run.hyperparams.get("max_seq_length")}
+
+
+def snapshot_count(project) -> int:
+    return DatasetSnapshot.objects.filter(project=project).count()
+
+
+def finished_run_count(project) -> int:
+    return TrainingRun.objects.filter(project=project, job__state=Job.State.SUCCEEDED).count()

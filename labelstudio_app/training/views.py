@@ -12,6 +12,7 @@ from labelstudio_app.projects.selectors import project_get_for_admin, project_ge
 from labelstudio_app.training import selectors, services
 from labelstudio_app.training.charts import run_charts
 from labelstudio_app.training.forms import SnapshotForm, TrainingForm
+from labelstudio_app.training.hyperparams import hyperparams_readable
 
 
 def _ctx(request, project, **extra) -> dict:
@@ -108,6 +109,7 @@ def training_detail(request: HtmxHttpRequest, project_id: int, run_id: int) -> H
     run = selectors.training_run_get(user=request.user, project_id=project_id, run_id=run_id)
     context = _ctx(request, run.project, run=run, job=run.job,
                    charts=run_charts(run.loss_history, run.eval_loss_history),
+                   hyperparams=hyperparams_readable(run.hyperparams),
                    heldout=selectors.training_run_heldout_report(run=run),
                    truncation=selectors.training_run_truncation(run=run))
     if request.htmx:

@@ -56,3 +56,16 @@ def test_it_refuses_a_manager_cancelling_a_staff_only_job(client_as, api_as, wor
     assert r.status_code == 202
     job.refresh_from_db()
     assert job.cancel_requested
+
+
+def test_it_lists_jobs_by_their_name_with_start_duration_and_who_started_them(client_as, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    started = timezone.now() - timedelta(seconds=90)
+    JobFactory(project=world.project, kind="tiny_model", state="succeeded", created_by=world.users["admin"],
+               started_at=started, finished_at=started + timedelta(seconds=42))
+    html = client_as(world.users["admin"]).get(reverse("job-list")).content.decode()
+    assert "<td>Tiny demo model</td>" in html and "tiny_model" not in html
+    assert started.strftime("%Y-%m-%d") in html and "42 s" in html and world.users["admin"].username in html

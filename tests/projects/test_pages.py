@@ -153,3 +153,17 @@ def test_it_answers_member_add_the_same_whether_the_username_exists(client_as, a
 
     assert answers("real_person") == answers("ghost_person")
     assert Membership.objects.filter(project=project, user__username="real_person", role="reviewer").exists()
+
+
+def test_it_shows_the_final_label_and_metadata_as_people_read_them(client_as, manager, project):
+    project.label_schema = [{"name": "needs_context", "kind": "single_choice", "label": "需要上下文吗？",
+                             "options": [{"value": "yes", "label": "需要", "key": "1"},
+                                         {"value": "no", "label": "不需要", "key": "2"}]}]
+    project.save()
+    item = ItemFactory(project=project, final_values={"needs_context": "no"}, status="done",
+                       metadata={"template": "needs-6", "tags": ["a", "b"], "extra": {"来源": None}})
+    html = client_as(manager).get(reverse("item-detail", kwargs={"project_id": project.pk, "item_id": item.pk})
+                                  ).content.decode()
+    assert "<dt>需要上下文吗？</dt><dd class=\"cjk-safe\">不需要</dd>" in html
+    assert "{&#x27;" not in html and "None" not in html  # no Python repr
+    assert "a, b" in html and "&quot;来源&quot;: null" in html
