@@ -46,3 +46,12 @@ def values_readable(schema: list[dict], values: dict | None) -> list[tuple[str, 
             text = "" if value is None else str(value)
         out.append((question.get("label") or question["name"], text))
     return out
+
+
+def item_suggestions(schema: list[dict], item) -> list[tuple[str, str]]:
+    """(question label, suggested answer) from an imported prediction (`metadata["suggestions"]`): a hint
+    shown beside the form, never a label (nothing submits it)."""
+    suggested = (item.metadata or {}).get("suggestions") if item is not None else None
+    if not isinstance(suggested, dict) or not suggested:
+        return []
+    return [(label, text) for label, text in values_readable(schema, suggested) if text]

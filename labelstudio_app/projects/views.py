@@ -155,17 +155,20 @@ def import_preview(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     preview = saved = None
     if form.is_valid():
         try:
-            options = services.import_options_clean(fmt=form.cleaned_data["format"], options=form.chat_options())
+            options = services.import_options_clean(fmt=form.cleaned_data["format"], options=form.import_options(),
+                                                    schema=project.label_schema)
             saved = services.import_upload_save(project=project, upload=form.cleaned_data["file"])
             path = services.import_upload_path(project=project, token=saved["token"])
-            preview = services.import_preview(path=path, fmt=form.cleaned_data["format"], options=options)
+            preview = services.import_preview(path=path, fmt=form.cleaned_data["format"], options=options,
+                                              schema=project.label_schema)
             saved["options"] = options
         except ValidationError as exc:
             form.add_error("file", exc)
     template = "projects/import.html" + ("#preview" if request.htmx else "")
     return render(request, template, _import_ctx(
         request, project, form=form, preview=preview, saved=saved, fmt=form.data.get("format", "auto"),
-        options_json=json.dumps((saved or {}).get("options", {}))))
+        options_json=json.dumps((saved or {}).get("options", {})),
+        questions=[q["name"] for q in project.label_schema or []]))
 
 
 @login_required
