@@ -282,8 +282,8 @@ def import_annotations_store(*, project: Project, job_id: int, records: list[Rec
         return 0
     ids = list(Item.objects.filter(source_job_id=job_id).order_by("-id").values_list("pk", flat=True)[:len(records)])
     ids.reverse()  # COPY / bulk_create assign ids in the order of the rows
-    answers = [(item_id, _import_annotator(project=project, annotator=a["annotator"], cache=cache), a["values"])
-               for item_id, record in zip(ids, records, strict=True) for a in record.annotations]
+    answers = [(item_id, _import_annotator(project=project, annotator=a["annotator"], cache=cache), a["values"],
+                a.get("time_spent_ms", 0)) for item_id, record in zip(ids, records, strict=True) for a in record.annotations]
     return annotations_import(project=project, answers=answers)
 
 

@@ -136,12 +136,48 @@ def test_two_imported_annotators_give_agreement_and_a_final_task_type(ls_project
 
 
 def test_it_gives_an_annotation_to_the_member_with_that_email(ls_project, manager):
-    ann = UserFactory(username="ann", email="ann@example.com")
+    UserFactory(username="stranger", email="ann@example.com")  # the same e-mail, not a member: never picked
+    ann = UserFactory(username="ann", email="ANN@example.com")
     Membership.objects.create(user=ann, project=ls_project, role="annotator")
-    UserFactory(username="stranger", email="ann17@example.com")  # not a member: never picked
     job = import_text(ls_project, manager, "export.json", json.dumps(TASKS))
     assert job.state == "succeeded", job.error
     assert set(annotations_by_user(ls_project)) == {"ann", "ls-annotator-17"}
+
+
+def test_a_non_member_with_the_email_gets_nothing_and_a_placeholder_is_made(ls_project, manager):
+    stranger = UserFactory(username="stranger", email="ann@example.com")
+    job = import_text(ls_project, manager, "export-min.json", json.dumps(MIN_ROWS))
+    assert job.state == "succeeded", job.error
+    assert set(annotations_by_user(ls_project)) == {"ls-ann@example.com", "ls-annotator-17"}
+    assert not stranger.annotations.exists() and not stranger.memberships.exists()
+    # Label Studio's lead_time (seconds) is the time spent
+    assert Annotation.objects.get(annotator__username="ls-ann@example.com").time_spent_ms == 3500
+
+
+def test_it_refuses_to_give_imported_work_to_a_real_account_named_like_a_placeholder(ls_project, manager):
+    UserFactory(username="ls-annotator-17")  # has a password: a person, not a placeholder
+    job = import_text(ls_project, manager, "export.json", json.dumps(TASKS))
+    assert job.state == "failed" and "ls-annotator-17" in job.error
+    assert not Item.objects.filter(project=ls_project).exists() and not Annotation.objects.exists()
+
+
+def test_one_annotator_twice_on_one_task_is_a_line_error(ls_project):
+    rows = [{"id": 1, "text": "q?", "sentiment": "pos", "annotator": 17, "annotation_id": 1},
+            {"id": 1, "text": "q?", "sentiment": "neg", "annotator": "17", "annotation_id": 2}]
+    report = Report()
+    parse_text(as_csv(rows, ["id", "text", "sentiment", "annotator", "annotation_id"]), fmt="labelstudio_csv",
+               report=report, container="csv", schema=SCHEMA)
+    assert report.messages() == ["line 3: annotation 2: annotator #17 already annotated this task; an annotator "
+                                 "gives one annotation per item"]
+
+
+def test_rows_of_one_task_must_be_together(ls_project):
+    rows = [{"id": 1, "text": "q?", "annotator": 1, "annotation_id": 1}, {"id": 2, "text": "r?"},
+            {"id": 1, "text": "q?", "annotator": 2, "annotation_id": 2}]
+    report = Report()
+    parse_text("\n".join(json.dumps(r) for r in rows), fmt="labelstudio_min", report=report, schema=SCHEMA)
+    assert report.messages() == ["line 3: task 1 was already read at line 1; the rows of one task must be next "
+                                 "to each other"]
 
 
 def test_a_mapping_sends_a_control_to_another_question_or_ignores_it(ls_project, manager):

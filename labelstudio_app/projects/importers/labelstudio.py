@@ -63,12 +63,25 @@ def annotator_key(annotator: dict) -> str:
     return annotator["email"] or f"#{annotator['id']}"
 
 
-def _add_annotation(rec: Record, *, annotator: dict, values: dict, line: int, what: str) -> None:
+def _lead_time_ms(value) -> int:
+    """Label Studio's `lead_time` (seconds spent) as milliseconds; 0 when absent or not a number."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 10**7:
+        return 0
+    return int(value * 1000)
+
+
+def _add_annotation(rec: Record, *, annotator: dict, values: dict, line: int, what: str, lead_time=None) -> None:
     key = annotator_key(annotator)
     if any(annotator_key(a["annotator"]) == key for a in rec.annotations):
         raise BadRecord(_("%(what)s: annotator %(annotator)s already annotated this task; an annotator gives one "
                           "annotation per item") % {"what": what, "annotator": key}, line=line)
-    rec.annotations.append({"annotator": annotator, "values": values, "line": line})
+    rec.annotations.append({"annotator": annotator, "values": values, "line": line,
+                            "time_spent_ms": _lead_time_ms(lead_time)})
 
 
 # ---- JSON: tasks with annotations ---------------------------------------------------------------------------
@@ -107,7 +120,7 @@ def task_to_record(obj, line: int, *, mapper: Mapper, report: Report) -> Record:
             continue
         values = mapper.from_results(ann.get("result", []), what=what)
         _add_annotation(rec, annotator=_annotator(ann.get("completed_by"), what=what), values=values, line=line,
-                        what=what)
+                        what=what, lead_time=ann.get("lead_time"))
     suggestions = _suggestions(obj.get("predictions") or [], mapper=mapper)
     if suggestions:
         rec.metadata["suggestions"] = suggestions
@@ -207,7 +220,8 @@ def _row_annotation(rec: Record, row: dict, line: int, *, mapper: Mapper, csv: b
     ident = row.get("annotation_id")
     what = _("annotation %(id)s") % {"id": ident} if _present(ident) else _("the annotation")
     values = mapper.from_row(row, controls, what=what)
-    _add_annotation(rec, annotator=_annotator(row.get("annotator"), what=what), values=values, line=line, what=what)
+    _add_annotation(rec, annotator=_annotator(row.get("annotator"), what=what), values=values, line=line, what=what,
+                    lead_time=row.get("lead_time"))
 
 
 def builder(fmt: str, container: str, *, schema: list | None, mapping: dict | None, report: Report):
