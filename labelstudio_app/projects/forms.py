@@ -135,6 +135,25 @@ class ImportStartForm(forms.Form):
     options = forms.CharField(required=False)
 
 
+MAP_PREFIX = "map:"  # one select per Label Studio control on the preview: "map:<control>" -> question, "" ignores
+
+
+class ImportRemapForm(ImportStartForm):
+    """The preview's mapping table, sent back to preview the saved upload again with the changed mapping."""
+
+    def options_with_mapping(self) -> dict:
+        try:
+            options = json.loads(self.cleaned_data["options"] or "{}")
+        except json.JSONDecodeError:
+            options = {}
+        options = options if isinstance(options, dict) else {}
+        mapping = dict(options.get("mapping") or {})
+        for key, value in self.data.items():
+            if key.startswith(MAP_PREFIX) and len(key) > len(MAP_PREFIX):
+                mapping[key[len(MAP_PREFIX):]] = value or None
+        return {**options, "mapping": mapping} if mapping else options
+
+
 class ExportForm(forms.Form):
     format = forms.ChoiceField(label=_("Format"), choices=[(f, EXPORT_LABELS[f]) for f in EXPORT_FORMATS])
     scope = forms.ChoiceField(label=_("Items"), choices=[("labelled", _("With a final label")),

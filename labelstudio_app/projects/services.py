@@ -41,6 +41,7 @@ from labelstudio_app.projects.sft import SFT_FORMATS, TemplateError, compile_tem
 PREVIEW_BYTES = 2 << 20
 PREVIEW_ROWS = 20
 _TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
+_PLACEHOLDER_UNSAFE = re.compile(r"[^\w.@+-]")  # what Django's username validator refuses
 PROJECT_FIELDS = ("name", "description", "instructions", "label_schema", "overlap", "qa_required", "weights_3h",
                   "harmlessness_veto", "prompt_template", "training_template")
 
@@ -261,7 +262,7 @@ def _import_annotator(*, project: Project, annotator: dict, cache: dict):
         user = (User.objects.filter(email__iexact=email, memberships__project=project, is_active=True)
                 .order_by("pk").first())
     if user is None:
-        username = f"ls-{email}"[:150] if email else f"ls-annotator-{annotator['id']}"
+        username = _PLACEHOLDER_UNSAFE.sub("_", f"ls-{email}")[:150] if email else f"ls-annotator-{annotator['id']}"
         user = User.objects.filter(username=username).first()
         if user is None:
             user = User(username=username, email=email)

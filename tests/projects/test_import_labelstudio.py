@@ -161,6 +161,13 @@ def test_it_refuses_to_give_imported_work_to_a_real_account_named_like_a_placeho
     assert not Item.objects.filter(project=ls_project).exists() and not Annotation.objects.exists()
 
 
+def test_it_detects_json_min_when_the_first_tasks_have_no_annotations(ls_project, manager):
+    rows = [{"id": 1, "text": "nobody labelled me?"}, *MIN_ROWS]
+    job = import_text(ls_project, manager, "export.json", json.dumps(rows, ensure_ascii=False))
+    assert job.state == "succeeded", job.error
+    assert job.result["items"] == 3 and job.result["annotations"] == 2
+
+
 def test_one_annotator_twice_on_one_task_is_a_line_error(ls_project):
     rows = [{"id": 1, "text": "q?", "sentiment": "pos", "annotator": 17, "annotation_id": 1},
             {"id": 1, "text": "q?", "sentiment": "neg", "annotator": "17", "annotation_id": 2}]
@@ -250,16 +257,37 @@ def test_it_reads_crlf_csv_with_json_cells_and_multiline_text(ls_project, manage
         "ls-annotator-21": {"rewrite": 'a, b\nc "quoted"', "flags": ["robust", "not_q"]}}
 
 
-def test_the_preview_shows_where_each_control_goes(ls_project, manager, client_as):
-    r = client_as(manager).post(reverse("import-preview", kwargs={"project_id": ls_project.pk}),
-                                {"file": upload("export.json", json.dumps(TASKS)), "format": "auto",
-                                 "mapping": '{"quality": null}'}, HTTP_HX_REQUEST="true")
+def test_the_preview_shows_the_mapping_and_a_changed_mapping_previews_again(ls_project, manager, client_as):
+    tasks = [{"id": 1, "data": {"text": "q?"}, "annotations": [{"id": 1, "completed_by": 3, "result": [
+        choices("mood", "Negative"), result("quality", "rating", "rating", 4)]}]}]
+    c = client_as(manager)
+    r = c.post(reverse("import-preview", kwargs={"project_id": ls_project.pk}),
+               {"file": upload("export.json", json.dumps(tasks)), "format": "auto", "mapping": '{"quality": null}'},
+               HTTP_HX_REQUEST="true")
     html = r.content.decode()
-    assert "2 rows kept" in html and "labelstudio" in html
-    assert "<td class=\"cjk-safe\">sentiment</td><td class=\"cjk-safe\">sentiment</td>" in html
-    assert "<td class=\"cjk-safe\">quality</td><td class=\"cjk-safe\"><span class=\"muted\">" in html
+    assert "line 1: control &#x27;mood&#x27; matches no question" in html and 'name="token"' in html
+    assert 'class="import-start"' not in html  # no Import button while the preview has problems
+    assert '<select name="map:quality"' in html and '<option value="" selected>' in html
+    token = html.split('name="token" value="')[1].split('"')[0]
     options = html.split('name="options" value="')[1].split('"')[0].replace("&quot;", '"')
     assert json.loads(options)["mapping"] == {"quality": None}
+    r = c.post(reverse("import-remap", kwargs={"project_id": ls_project.pk}),
+               {"token": token, "format": "auto", "options": options, "map:mood": "sentiment", "map:quality": "quality"},
+               HTTP_HX_REQUEST="true")
+    html = r.content.decode()
+    assert r.status_code == 200 and "Problems" not in html and 'class="import-start"' in html
+    assert '<option value="sentiment" selected>' in html
+    options = html.split('name="options" value="')[1].split('"')[0].replace("&quot;", '"')
+    assert json.loads(options)["mapping"] == {"quality": "quality", "mood": "sentiment"}
+    r = c.post(reverse("import-remap", kwargs={"project_id": ls_project.pk}),
+               {"token": token, "format": "auto", "options": options, "map:mood": "nope"}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 400 and "nope" in r.content.decode()
+
+
+def test_only_managers_can_remap_an_upload(world, client_as):
+    r = client_as(world.users["annotator"]).post(reverse("import-remap", kwargs={"project_id": world.project.pk}),
+                                                 {"token": "0" * 32, "format": "auto", "options": "{}"})
+    assert r.status_code == 404
 
 
 # ---- the parser as a property: valid input imports exactly, a bad value names its line ------------------
@@ -354,3 +382,33 @@ def test_a_bad_choice_anywhere_refuses_the_file_naming_its_line_and_value(shape,
     line, reason = report.errors[0]
     assert reason == "control 'sentiment' value 'Maybe' is not an option of question 'sentiment'"
     assert "Maybe" in content.split("\n")[line - 1]
+
+
+fragments = st.lists(st.sampled_from([
+    '{"id": 1, "text": "q?", "sentiment": "pos", "annotator": 3}', '{"id": 1, "text": "q?"}', '{"id": 2}',
+    '{"data": {"text": "t"}, "annotations": [{"completed_by": 1, "result": [{"from_name": "quality", '
+    '"type": "rating", "value": {"rating": 9}}]}]}', '{"data": {"text": "t"}, "annotations": [{"result": []}]}',
+    '{"data": {"text": "t"}, "predictions": 5}', '"annotator": "x"', '"task": [{"taxonomy": [["a", "b", "c"]]}]',
+    "id,text,sentiment,annotator", "1,q?,pos,3", '1,q?,"{""choices"": 1}",', "[", "]", ",", "{", "}", "\n", "\r\n",
+    "null", "中文？", '"', "2,,,",
+]), min_size=0, max_size=20).map("".join)
+
+
+@SETTINGS
+@given(fragments, st.sampled_from(list(FORMAT.values())), st.sampled_from(["jsonl", "json", "csv"]))
+def test_it_never_crashes_and_every_error_names_a_line(content, fmt, container):
+    from labelstudio_app.projects.importers import ImportFailed
+
+    if fmt == "labelstudio_csv":
+        container = "csv"
+    report = Report()
+    try:
+        records = parse_text(content, fmt=fmt, report=report, container=container, schema=SCHEMA)
+    except ImportFailed as exc:
+        assert str(exc)
+        return
+    n_lines = max(1, content.count("\n") + 1)
+    for line, reason in report.errors:
+        assert 1 <= line <= n_lines and reason, (line, reason)
+    if report.ok:
+        assert all(r.text.strip() for r in records)

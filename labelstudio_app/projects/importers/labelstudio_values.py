@@ -43,10 +43,15 @@ class Mapper:
         self.mapping = mapping or {}
         self.controls = controls if controls is not None else {}  # what the preview shows: control -> question
 
-    def target(self, control: str) -> dict | None:
-        """The question a control fills; None when the mapping ignores it. Raises BadRecord when it fills none."""
+    def note(self, control: str) -> str | None:
+        """Records the control for the preview's mapping table; returns the question name it maps to."""
         name = self.mapping.get(control, control)
         self.controls.setdefault(control, name if name is None or name in self.questions else None)
+        return name
+
+    def target(self, control: str) -> dict | None:
+        """The question a control fills; None when the mapping ignores it. Raises BadRecord when it fills none."""
+        name = self.note(control)
         if name is None:
             return None
         if name not in self.questions:
@@ -144,6 +149,9 @@ class Mapper:
         """A JSON export's `result` list -> values. `what` names the annotation in errors."""
         if not isinstance(results, list):
             raise BadRecord(_("%(what)s: 'result' must be a list") % {"what": what})
+        for r in results:  # every control reaches the preview's table, even after a bad one
+            if isinstance(r, dict) and isinstance(r.get("from_name"), str):
+                self.note(r["from_name"])
         values: dict = {}
         for r in results:
             if not isinstance(r, dict) or not isinstance(r.get("from_name"), str) or not isinstance(
