@@ -180,7 +180,8 @@ def test_one_annotator_twice_on_one_task_is_a_line_error(ls_project):
 
 def test_rows_of_one_task_must_be_together(ls_project):
     rows = [{"id": 1, "text": "q?", "annotator": 1, "annotation_id": 1}, {"id": 2, "text": "r?"},
-            {"id": 1, "text": "q?", "annotator": 2, "annotation_id": 2}]
+            {"id": 1, "text": "q?", "annotator": 2, "annotation_id": 2},
+            {"id": 1, "text": "q?", "annotator": 3, "annotation_id": 3}]
     report = Report()
     parse_text("\n".join(json.dumps(r) for r in rows), fmt="labelstudio_min", report=report, schema=SCHEMA)
     assert report.messages() == ["line 3: task 1 was already read at line 1; the rows of one task must be next "
@@ -239,9 +240,19 @@ def test_an_unmappable_value_is_a_line_error_and_nothing_is_stored(ls_project, m
 def test_a_pairwise_control_is_refused_since_the_schema_has_no_pairwise_kind(ls_project, manager):
     tasks = [{"id": 1, "data": {"text": "q?"}, "annotations": [{"id": 1, "completed_by": 3, "result": [
         {"from_name": "sentiment", "type": "pairwise", "value": {"selected": "left"}}]}]}]
+    tasks[0]["annotations"][0]["result"].append({"from_name": "pref", "type": "pairwise",
+                                                  "value": {"selected": "right"}})
     job = import_text(ls_project, manager, "p.json", json.dumps(tasks))
-    assert job.state == "failed" and "control 'sentiment' is a pairwise comparison" in job.error
+    assert job.state == "failed" and "line 1: control 'sentiment' is a pairwise comparison" in job.error
     assert not Item.objects.filter(project=ls_project).exists()
+    job = import_text(ls_project, manager, "p.json", json.dumps(tasks), options={"mapping": {"sentiment": None}})
+    assert job.state == "failed" and "control 'pref' is a pairwise comparison (selected right)" in job.error
+    job = import_text(ls_project, manager, "p.json", json.dumps(tasks),
+                      options={"mapping": {"sentiment": None, "pref": None}})
+    assert job.state == "succeeded", job.error
+    # nothing of the annotation is left: it is dropped (counted), not stored as an empty label
+    assert job.result["items"] == 1 and job.result["annotations"] == 0
+    assert job.result["dropped"] == {"ls_empty_annotation": 1}
 
 
 def test_it_reads_crlf_csv_with_json_cells_and_multiline_text(ls_project, manager):
@@ -366,7 +377,8 @@ def test_it_parses_every_valid_export_exactly(shape, tasks):
     assert [(r.external_id, r.text) for r in records] == [(str(i), t) for i, (t, _) in enumerate(tasks)]
     for record, (_, anns) in zip(records, tasks, strict=True):
         assert [(a["annotator"]["id"], a["values"]) for a in record.annotations] == [
-            (n, expected(a)) for n, a in enumerate(anns)]
+            (n, expected(a)) for n, a in enumerate(anns) if a]  # an empty annotation is dropped, and counted
+    assert report.dropped["ls_empty_annotation"] == sum(1 for _, anns in tasks for a in anns if not a)
 
 
 @SETTINGS

@@ -75,7 +75,13 @@ def _lead_time_ms(value) -> int:
     return int(value * 1000)
 
 
-def _add_annotation(rec: Record, *, annotator: dict, values: dict, line: int, what: str, lead_time=None) -> None:
+def _add_annotation(rec: Record, *, annotator: dict, values: dict, line: int, what: str, report: Report,
+                    lead_time=None) -> None:
+    """An annotation with nothing left after the mapping (every control ignored, an empty result) is dropped
+    and counted: stored, it would fill a slot of the overlap and could settle the item with an empty label."""
+    if not values:
+        report.drop("ls_empty_annotation")
+        return
     key = annotator_key(annotator)
     if any(annotator_key(a["annotator"]) == key for a in rec.annotations):
         raise BadRecord(_("%(what)s: annotator %(annotator)s already annotated this task; an annotator gives one "
@@ -120,7 +126,7 @@ def task_to_record(obj, line: int, *, mapper: Mapper, report: Report) -> Record:
             continue
         values = mapper.from_results(ann.get("result", []), what=what)
         _add_annotation(rec, annotator=_annotator(ann.get("completed_by"), what=what), values=values, line=line,
-                        what=what, lead_time=ann.get("lead_time"))
+                        what=what, report=report, lead_time=ann.get("lead_time"))
     suggestions = _suggestions(obj.get("predictions") or [], mapper=mapper)
     if suggestions:
         rec.metadata["suggestions"] = suggestions
@@ -144,25 +150,23 @@ def _suggestions(predictions, *, mapper: Mapper) -> dict:
 # ---- JSON_MIN and CSV: one row per annotation ---------------------------------------------------------------
 
 def group_rows(pairs: Iterable[tuple[int, object]]) -> Iterator[tuple[int, object]]:
-    """Groups consecutive rows of one task (the same `id`) into one object `{"rows": [(line, row), ...]}`.
-    A task id that comes back after other tasks is marked, so its record is refused with both lines."""
+    """Groups consecutive rows of one task (the same `id`) into one object `{"rows": [(line, row), ...],
+    "repeat_of": line}`; `repeat_of` is the line where a task id that comes back after other tasks was first
+    read (0 otherwise), so its record is refused naming both lines."""
     first_line: dict[str, int] = {}
-    current, group = None, []
+    current, group = None, None
     for line, obj in pairs:
         key = _row_key(obj)
         if group and key is not None and key == current:
-            group.append((line, obj))
+            group["rows"].append((line, obj))
             continue
         if group:
-            yield group[0][0], {"rows": group}
-        group, current = [(line, obj)], key
+            yield group["rows"][0][0], group
+        group, current = {"rows": [(line, obj)], "repeat_of": first_line.get(key, 0)}, key
         if key is not None:
-            if key in first_line:
-                group.append((first_line[key], None))  # marks the repeat
-            else:
-                first_line[key] = line
+            first_line.setdefault(key, line)
     if group:
-        yield group[0][0], {"rows": group}
+        yield group["rows"][0][0], group
 
 
 def _row_key(obj) -> str | None:
@@ -174,9 +178,9 @@ def _row_key(obj) -> str | None:
 
 def rows_to_record(group, line: int, *, mapper: Mapper, report: Report, csv: bool) -> Record:
     rows = group["rows"]
-    if rows[-1][1] is None:
+    if group["repeat_of"]:
         raise BadRecord(_("task %(id)s was already read at line %(first)s; the rows of one task must be next to "
-                          "each other") % {"id": _row_key(rows[0][1]), "first": rows[-1][0]})
+                          "each other") % {"id": _row_key(rows[0][1]), "first": group["repeat_of"]})
     first = rows[0][1]
     if not isinstance(first, dict):
         raise BadRecord(f"expected an object, got {type_name(first)}")
@@ -190,7 +194,7 @@ def rows_to_record(group, line: int, *, mapper: Mapper, report: Report, csv: boo
         if not isinstance(row, dict):
             raise BadRecord(f"expected an object, got {type_name(row)}", line=row_line)
         try:
-            _row_annotation(rec, row, row_line, mapper=mapper, csv=csv)
+            _row_annotation(rec, row, row_line, mapper=mapper, report=report, csv=csv)
         except BadRecord as exc:
             raise BadRecord(str(exc), line=exc.line or row_line) from None
     return rec
@@ -211,7 +215,7 @@ def _present(value) -> bool:
     return value is not None and value != "" and value != []
 
 
-def _row_annotation(rec: Record, row: dict, line: int, *, mapper: Mapper, csv: bool) -> None:
+def _row_annotation(rec: Record, row: dict, line: int, *, mapper: Mapper, report: Report, csv: bool) -> None:
     controls = [k for k in row if mapper.is_control(k) and _present(row[k])]
     if not controls and not _present(row.get("annotator")) and not _present(row.get("annotation_id")):
         return  # a task without annotations
@@ -221,7 +225,7 @@ def _row_annotation(rec: Record, row: dict, line: int, *, mapper: Mapper, csv: b
     what = _("annotation %(id)s") % {"id": ident} if _present(ident) else _("the annotation")
     values = mapper.from_row(row, controls, what=what)
     _add_annotation(rec, annotator=_annotator(row.get("annotator"), what=what), values=values, line=line, what=what,
-                    lead_time=row.get("lead_time"))
+                    report=report, lead_time=row.get("lead_time"))
 
 
 def builder(fmt: str, container: str, *, schema: list | None, mapping: dict | None, report: Report):

@@ -68,11 +68,11 @@ class Mapper:
     def answer(self, control: str, rtype: str | None, payload, *, values: dict) -> None:
         """Adds the control's answer to `values`. `rtype` is the result type (None in JSON_MIN / CSV, where
         the question's kind decides how the value reads)."""
-        question = self.target(control)
-        if rtype == "pairwise":
+        if rtype == "pairwise" and self.note(control) is not None:
             raise BadRecord(_("control '%(control)s' is a pairwise comparison (selected %(value)s); the label "
                               "schema has no pairwise question kind (compare answers in a review round), so map "
                               "it to null to ignore it") % {"control": control, "value": _show(payload)})
+        question = self.target(control)
         if question is None:
             return
         kind = question["kind"]
