@@ -11,11 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from labelstudio_app.accounts.models import Membership
+from labelstudio_app.jobs.models import Job
+from labelstudio_app.jobs.services import job_enqueue
 from labelstudio_app.labelling.models import Annotation, Assignment
 from labelstudio_app.labelling.selectors import dashboard_numbers
-from labelstudio_app.projects.importers import Report, parse_text
+from labelstudio_app.projects.importers import ImportFailed, Report, parse_text
 from labelstudio_app.projects.models import Item
-from tests.factories import UserFactory
+from tests.conftest import wait_for
+from tests.factories import ProjectFactory, UserFactory
 from tests.projects.factories import import_text, upload
 
 SCHEMA = [
@@ -409,8 +412,6 @@ fragments = st.lists(st.sampled_from([
 @SETTINGS
 @given(fragments, st.sampled_from(list(FORMAT.values())), st.sampled_from(["jsonl", "json", "csv"]))
 def test_it_never_crashes_and_every_error_names_a_line(content, fmt, container):
-    from labelstudio_app.projects.importers import ImportFailed
-
     if fmt == "labelstudio_csv":
         container = "csv"
     report = Report()
@@ -424,3 +425,25 @@ def test_it_never_crashes_and_every_error_names_a_line(content, fmt, container):
         assert 1 <= line <= n_lines and reason, (line, reason)
     if report.ok:
         assert all(r.text.strip() for r in records)
+
+
+@pytest.mark.worker
+def test_a_worker_process_imports_annotations_across_batches(worker_process, api_as):
+    """In a real worker with one item per batch: item ids are found batch by batch and an annotator seen in
+    an earlier batch keeps one account."""
+    worker_process(extra_env={"FLYWHEEL_IMPORT_BATCH_SIZE": "1"})
+    project = ProjectFactory(label_schema=SCHEMA, overlap=2)
+    manager = UserFactory(username="ls_worker_manager")
+    Membership.objects.create(user=manager, project=project, role="manager")
+    tasks = [{**TASKS[0], "id": 201}, TASKS[1], {**TASKS[0], "id": 203}]
+    r = api_as(manager).post(f"/api/projects/{project.pk}/imports/",
+                             {"file": upload("export.json", json.dumps(tasks, ensure_ascii=False))}, format="multipart")
+    assert r.status_code == 202, r.content
+    job_enqueue(job_id=r.json()["id"])
+    job = wait_for(lambda: (j := Job.objects.get(pk=r.json()["id"])).is_finished and j, timeout=60, what="the import")
+    assert job.state == "succeeded", job.error
+    by_item = {i.external_id: sorted(a.annotator.username for a in i.annotations.select_related("annotator"))
+               for i in Item.objects.filter(project=project)}
+    assert by_item == {"201": ["ls-ann@example.com", "ls-annotator-17"], "102": [],
+                       "203": ["ls-ann@example.com", "ls-annotator-17"]}
+    assert Membership.objects.filter(project=project, user__username__startswith="ls-").count() == 2
