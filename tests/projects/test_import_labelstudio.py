@@ -209,6 +209,13 @@ def test_a_mapping_to_an_unknown_question_is_refused_before_any_job(ls_project, 
                               "options": json.dumps({"mapping": {"sentiment": "nope"}})}, format="multipart")
     assert r.status_code == 400 and "nope" in json.dumps(r.json())
     assert not Item.objects.filter(project=ls_project).exists()
+    r = api_as(manager).post(f"/api/projects/{ls_project.pk}/imports/preview/",
+                             {"file": upload("m.json", json.dumps(TASKS)),
+                              "options": json.dumps({"mapping": {"rewrite": None}})}, format="multipart")
+    assert r.status_code == 200 and r.json()["format"] == "labelstudio"
+    assert r.json()["report"]["controls"] == {"sentiment": "sentiment", "flags": "flags", "task": "task",
+                                              "rewrite": None, "quality": "quality"}
+    assert [len(row.get("annotations", [])) for row in r.json()["rows"]] == [2, 0]
 
 
 def test_predictions_are_suggestions_shown_to_the_annotator_never_labels(ls_project, manager, client_as):
