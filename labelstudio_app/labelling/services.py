@@ -186,6 +186,27 @@ def annotation_submit(*, item: Item, user, values, time_spent_ms=0) -> Annotatio
     return annotation
 
 
+def annotations_import(*, project: Project, answers: list[tuple[int, object, dict, int]]) -> int:
+    """Needs the transaction that created the items (an import): nobody else sees them yet, so no row locks.
+    Stores annotations made elsewhere, `(item id, annotator, values, time spent in ms)`, as `annotation_submit`
+    would: validated
+    against the schema, each with its submitted assignment (the queue's overlap counts it), then each item
+    settled (status, final label, task type). Raises ValidationError naming the field."""
+    if not answers:
+        return 0
+    now = timezone.now()
+    clean = [(item_id, user, annotation_validate(schema=project.label_schema, values=values),
+              min(max(0, int(ms or 0)), TIME_SPENT_MAX_MS)) for item_id, user, values, ms in answers]
+    Assignment.objects.bulk_create([
+        Assignment(item_id=item_id, project=project, annotator=user, state=State.SUBMITTED, leased_at=now,
+                   leased_until=now) for item_id, user, _values, _ms in clean])
+    Annotation.objects.bulk_create([Annotation(item_id=item_id, annotator=user, values=values, time_spent_ms=ms,
+                                               status=Status.SUBMITTED) for item_id, user, values, ms in clean])
+    for item in Item.objects.filter(pk__in={row[0] for row in clean}).order_by("pk"):
+        _item_settle(item=item, project=project)
+    return len(clean)
+
+
 def _final_from_agreement(schema: list[dict], answers: list[dict]) -> dict | None:
     """The shared label when every annotator gave the same answer to every non-text question; text answers
     (a rewrite, say) come from the first annotation that has one."""

@@ -2,6 +2,7 @@
 Presentation only (no database)."""
 from labelstudio_app.labelling.forms import FIELD_PREFIX
 from labelstudio_app.labelling.schema import LIST_KINDS, TASK_TYPE_SEPARATOR
+from labelstudio_app.projects.answers import values_readable
 
 
 def _task_type_choices(question: dict, current) -> list[dict]:
@@ -32,3 +33,10 @@ def schema_widgets(schema: list[dict], values: dict | None = None,
     return widgets
 
 
+def item_suggestions(schema: list[dict], item) -> list[tuple[str, str]]:
+    """(question label, suggested answer) from an imported prediction (`metadata["suggestions"]`): a hint
+    shown beside the form, never a label (nothing submits it)."""
+    suggested = (item.metadata or {}).get("suggestions") if item is not None else None
+    if not isinstance(suggested, dict) or not suggested:
+        return []
+    return [(label, text) for label, text in values_readable(schema, suggested) if text]

@@ -158,10 +158,12 @@ class ImportPreviewApi(APIView):
         project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
         s = ImportSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        options = services.import_options_clean(fmt=s.validated_data["format"], options=s.validated_data["options"])
+        options = services.import_options_clean(fmt=s.validated_data["format"], options=s.validated_data["options"],
+                                                schema=project.label_schema)
         saved = services.import_upload_save(project=project, upload=s.validated_data["file"])
         path = services.import_upload_path(project=project, token=saved["token"])
-        preview = services.import_preview(path=path, fmt=s.validated_data["format"], options=options)
+        preview = services.import_preview(path=path, fmt=s.validated_data["format"], options=options,
+                                          schema=project.label_schema)
         services.import_upload_delete(path=str(path))
         return Response(preview)
 

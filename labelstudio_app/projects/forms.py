@@ -6,13 +6,14 @@ from django.utils.translation import gettext_lazy as _
 
 from labelstudio_app.accounts.models import Membership
 from labelstudio_app.projects.exports import EXPORT_FORMATS
-from labelstudio_app.projects.importers import FORMATS
+from labelstudio_app.projects.importers import FORMATS, LABELSTUDIO_FORMATS
 from labelstudio_app.projects.models import Project
 from labelstudio_app.projects.validation import WEIGHT_KEYS, clean_training_template, clean_weights_3h
 
 FORMAT_LABELS = {
     "auto": _("Detect from the file"), "items": _("Items (JSONL / JSON / CSV)"), "alpaca": _("Alpaca"),
     "sharegpt": _("ShareGPT"), "openai": _("OpenAI chat"), "labelstudio": _("Label Studio JSON export"),
+    "labelstudio_min": _("Label Studio JSON-MIN export"), "labelstudio_csv": _("Label Studio CSV export"),
     "chatlog": _("Group-chat log"),
 }
 EXPORT_LABELS = {"jsonl": _("Items with final labels (JSONL)"), "csv": _("Items with final labels (CSV)"),
@@ -105,6 +106,17 @@ class ImportForm(forms.Form):
     layout = forms.ChoiceField(label=_("Chat-log layout"), initial="auto", required=False, choices=[
         ("auto", _("Detect")), ("one_line", _("One line: time sender: text")),
         ("two_line", _("Two lines: a header with time and sender, then the message"))])
+    mapping = JSONTextField(
+        label=_("Label Studio mapping (JSON)"), required=False,
+        help_text=_('Which question each Label Studio control fills: {"control": "question"}, or null to ignore '
+                    'a control. A control without an entry fills the question of the same name.'))
+
+    def import_options(self) -> dict:
+        """The chat-log options and, for a Label Studio export, the control -> question mapping."""
+        out = self.chat_options()
+        if self.cleaned_data["format"] in ("auto", *LABELSTUDIO_FORMATS) and self.cleaned_data.get("mapping"):
+            out["mapping"] = self.cleaned_data["mapping"]
+        return out
 
     def chat_options(self) -> dict:
         d = self.cleaned_data
@@ -121,6 +133,25 @@ class ImportStartForm(forms.Form):
     token = forms.RegexField(regex=r"^[0-9a-f]{32}$")
     format = forms.ChoiceField(choices=[(f, f) for f in FORMATS])
     options = forms.CharField(required=False)
+
+
+MAP_PREFIX = "map:"  # one select per Label Studio control on the preview: "map:<control>" -> question, "" ignores
+
+
+class ImportRemapForm(ImportStartForm):
+    """The preview's mapping table, sent back to preview the saved upload again with the changed mapping."""
+
+    def options_with_mapping(self) -> dict:
+        try:
+            options = json.loads(self.cleaned_data["options"] or "{}")
+        except json.JSONDecodeError:
+            options = {}
+        options = options if isinstance(options, dict) else {}
+        mapping = dict(options.get("mapping") or {})
+        for key, value in self.data.items():
+            if key.startswith(MAP_PREFIX) and len(key) > len(MAP_PREFIX):
+                mapping[key[len(MAP_PREFIX):]] = value or None
+        return {**options, "mapping": mapping} if mapping else options
 
 
 class ExportForm(forms.Form):

@@ -118,7 +118,8 @@ class ImportSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=FORMATS, default="auto")
     options = serializers.JSONField(required=False, default=dict,
                                     help_text="Chat-log options: window_seconds, context_turns, min_chars, "
-                                              "max_chars, require_question, dedupe, layout (auto / one_line / two_line).")
+                                              "max_chars, require_question, dedupe, layout (auto / one_line / two_line). "
+                                              "Label Studio exports: mapping {\"control\": \"question\" or null}.")
 
 
 class ImportPreviewSerializer(serializers.Serializer):

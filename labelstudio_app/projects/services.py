@@ -20,8 +20,10 @@ from django.utils.translation import gettext as _
 
 from labelstudio_app.accounts import roles as R
 from labelstudio_app.accounts.models import Membership
+from labelstudio_app.core.errors import Conflict
 from labelstudio_app.jobs.models import Job
 from labelstudio_app.jobs.services import job_create
+from labelstudio_app.labelling.services import annotations_import
 from labelstudio_app.projects.exports import EXPORT_FORMATS, SCOPES
 from labelstudio_app.projects.importers import (
     FORMATS,
@@ -32,12 +34,14 @@ from labelstudio_app.projects.importers import (
     detect,
     parse_path,
 )
+from labelstudio_app.projects.importers.labelstudio import annotator_key
 from labelstudio_app.projects.models import Item, Project
 from labelstudio_app.projects.sft import SFT_FORMATS, TemplateError, compile_template
 
 PREVIEW_BYTES = 2 << 20
 PREVIEW_ROWS = 20
 _TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
+_PLACEHOLDER_UNSAFE = re.compile(r"[^\w.@+-]")  # what Django's username validator refuses
 PROJECT_FIELDS = ("name", "description", "instructions", "label_schema", "overlap", "qa_required", "weights_3h",
                   "harmlessness_veto", "prompt_template", "training_template")
 
@@ -133,7 +137,27 @@ def import_upload_path(*, project: Project, token: str) -> Path:
     return files[0]
 
 
-def import_options_clean(*, fmt: str, options) -> dict:
+def import_mapping_clean(mapping, *, schema: list | None = None) -> dict:
+    """The Label Studio `mapping` option: {"control name": "question name" or null to ignore}. With the
+    project's schema, every named question must exist."""
+    if isinstance(mapping, str):
+        try:
+            mapping = json.loads(mapping) if mapping.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ValidationError(_("mapping: invalid JSON (%(msg)s)") % {"msg": exc.msg}) from None
+    if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in mapping.items()):
+        raise ValidationError(_('mapping must be a JSON object {"control name": "question name" or null}'))
+    if schema is not None:
+        names = {q.get("name") for q in schema}
+        unknown = sorted(v for v in mapping.values() if v and v.strip() not in names)
+        if unknown:
+            raise ValidationError(_("mapping: %(names)s is not a question of this project's label schema")
+                                  % {"names": ", ".join(unknown)})
+    return {k.strip(): (v.strip() if v else None) for k, v in mapping.items()}
+
+
+def import_options_clean(*, fmt: str, options, schema: list | None = None) -> dict:
     if fmt not in FORMATS:
         raise ValidationError(_("Unknown format %(fmt)s; choose one of %(formats)s.")
                               % {"fmt": fmt, "formats": ", ".join(FORMATS)})
@@ -144,20 +168,27 @@ def import_options_clean(*, fmt: str, options) -> dict:
             raise ValidationError(_("options: invalid JSON (%(msg)s)") % {"msg": exc.msg}) from None
     if not isinstance(options, dict):
         raise ValidationError(_("options must be a JSON object"))
+    mapping = options.get("mapping")
+    chat = {k: v for k, v in options.items() if k != "mapping"}
     try:
-        return ChatOptions.from_dict(options).as_dict() if options else {}
+        clean = ChatOptions.from_dict(chat).as_dict() if chat else {}
     except (ValueError, TypeError) as exc:
         raise ValidationError(str(exc)) from None
+    if mapping:
+        clean["mapping"] = import_mapping_clean(mapping, schema=schema)
+    return clean
 
 
-def import_preview(*, path: Path, fmt: str = "auto", options: dict | None = None) -> dict:
+def import_preview(*, path: Path, fmt: str = "auto", options: dict | None = None, schema: list | None = None) -> dict:
     """Parses the first ~2 MB synchronously: the first rows as they will be stored, counts kept and dropped
-    by each rule, and every error found so far. Nothing is written."""
+    by each rule, and every error found so far (Label Studio annotations mapped onto `schema`, the project's
+    label schema, with the controls found and where each goes in `report.controls`). Nothing is written."""
     report = Report()
     rows: list[dict] = []
     try:
         detected, container = detect(path, fmt)
-        for record in parse_path(path, report=report, fmt=fmt, options=options, max_bytes=PREVIEW_BYTES):
+        for record in parse_path(path, report=report, fmt=fmt, options=options, max_bytes=PREVIEW_BYTES,
+                                 schema=schema):
             if len(rows) < PREVIEW_ROWS:
                 rows.append(record.as_dict())
     except ImportFailed as exc:
@@ -173,7 +204,7 @@ def import_preview(*, path: Path, fmt: str = "auto", options: dict | None = None
 def import_start(*, project: Project, user, token: str, fmt: str = "auto", options=None) -> Job:
     """Queues the import job for a saved upload; the worker parses and stores it."""
     path = import_upload_path(project=project, token=token)
-    options = import_options_clean(fmt=fmt, options=options or {})
+    options = import_options_clean(fmt=fmt, options=options or {}, schema=project.label_schema)
     return job_create(kind="import", user=user, project=project,
                       params={"path": str(path), "filename": path.name, "format": fmt, "options": options,
                               "token": token})
@@ -181,7 +212,7 @@ def import_start(*, project: Project, user, token: str, fmt: str = "auto", optio
 
 def import_create(*, project: Project, user, upload, fmt: str = "auto", options=None) -> Job:
     """Upload + start in one call (the REST API)."""
-    options = import_options_clean(fmt=fmt, options=options or {})
+    options = import_options_clean(fmt=fmt, options=options or {}, schema=project.label_schema)
     saved = import_upload_save(project=project, upload=upload)
     return import_start(project=project, user=user, token=saved["token"], fmt=fmt, options=options)
 
@@ -215,6 +246,46 @@ def items_insert(*, project_id: int, job_id: int | None, records: list[Record]) 
         batch_size=1000,
     )
     return len(records)
+
+
+def _import_annotator(*, project: Project, annotator: dict, cache: dict):
+    """Needs the import's transaction. The account of a Label Studio annotator: a member of the project with that
+    e-mail, else a placeholder account (no usable password) made an annotator of the project, so each
+    annotator's answers stay theirs and agreement can be computed."""
+    key = annotator_key(annotator)
+    if key in cache:
+        return cache[key]
+    User = get_user_model()
+    email = annotator["email"]
+    user = None
+    if email:
+        user = (User.objects.filter(email__iexact=email, memberships__project=project, is_active=True)
+                .order_by("pk").first())
+    if user is None:
+        username = _PLACEHOLDER_UNSAFE.sub("_", f"ls-{email}")[:150] if email else f"ls-annotator-{annotator['id']}"
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(username=username, email=email)
+            user.set_unusable_password()
+            user.save()
+        elif user.has_usable_password():  # a real person's account: never attribute imported work to it
+            raise Conflict(_("The placeholder account %(username)s for an imported annotator already belongs to "
+                             "someone; rename that account and import again.") % {"username": username})
+        Membership.objects.get_or_create(user=user, project=project, role=Membership.Role.ANNOTATOR)
+    cache[key] = user
+    return user
+
+
+def import_annotations_store(*, project: Project, job_id: int, records: list[Record], cache: dict) -> int:
+    """Needs the import's transaction, after `items_insert` stored `records` as the job's latest items. Stores
+    the records' Label Studio annotations through the labelling service. Returns how many were stored."""
+    if not any(r.annotations for r in records):
+        return 0
+    ids = list(Item.objects.filter(source_job_id=job_id).order_by("-id").values_list("pk", flat=True)[:len(records)])
+    ids.reverse()  # COPY / bulk_create assign ids in the order of the rows
+    answers = [(item_id, _import_annotator(project=project, annotator=a["annotator"], cache=cache), a["values"],
+                a.get("time_spent_ms", 0)) for item_id, record in zip(ids, records, strict=True) for a in record.annotations]
+    return annotations_import(project=project, answers=answers)
 
 
 # ---- exports ------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path(P + "import/", views.import_page, name="import-page"),
     path(P + "import/preview/", views.import_preview, name="import-preview"),
     path(P + "import/start/", views.import_start, name="import-start"),
+    path(P + "import/remap/", views.import_remap, name="import-remap"),
     path(P + "export/", views.export_page, name="export-page"),
     path(P + "export/start/", views.export_start, name="export-start"),
     path(P + "export/<int:job_id>/download/", views.export_download, name="export-download"),

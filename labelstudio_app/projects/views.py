@@ -21,6 +21,7 @@ from labelstudio_app.projects.forms import (
     EXPORT_LABELS,
     ExportForm,
     ImportForm,
+    ImportRemapForm,
     ImportStartForm,
     MemberAddForm,
     ProjectForm,
@@ -162,17 +163,43 @@ def import_preview(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     preview = saved = None
     if form.is_valid():
         try:
-            options = services.import_options_clean(fmt=form.cleaned_data["format"], options=form.chat_options())
+            options = services.import_options_clean(fmt=form.cleaned_data["format"], options=form.import_options(),
+                                                    schema=project.label_schema)
             saved = services.import_upload_save(project=project, upload=form.cleaned_data["file"])
             path = services.import_upload_path(project=project, token=saved["token"])
-            preview = services.import_preview(path=path, fmt=form.cleaned_data["format"], options=options)
+            preview = services.import_preview(path=path, fmt=form.cleaned_data["format"], options=options,
+                                              schema=project.label_schema)
             saved["options"] = options
         except ValidationError as exc:
             form.add_error("file", exc)
     template = "projects/import.html" + ("#preview" if request.htmx else "")
     return render(request, template, _import_ctx(
         request, project, form=form, preview=preview, saved=saved, fmt=form.data.get("format", "auto"),
-        options_json=json.dumps((saved or {}).get("options", {}))))
+        options_json=json.dumps((saved or {}).get("options", {})),
+        questions=[q["name"] for q in project.label_schema or []]))
+
+
+@login_required
+@require_POST
+def import_remap(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    """Previews the saved upload again with the mapping chosen in the preview's table."""
+    project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+    form = ImportRemapForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(_("Upload the file again."), status=400)
+    fmt = form.cleaned_data["format"]
+    try:
+        options = services.import_options_clean(fmt=fmt, options=form.options_with_mapping(),
+                                                schema=project.label_schema)
+        path = services.import_upload_path(project=project, token=form.cleaned_data["token"])
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=400)
+    preview = services.import_preview(path=path, fmt=fmt, options=options, schema=project.label_schema)
+    saved = {"token": form.cleaned_data["token"], "filename": path.name, "options": options}
+    template = "projects/import.html" + ("#preview" if request.htmx else "")
+    return render(request, template, _import_ctx(
+        request, project, form=ImportForm(), preview=preview, saved=saved, fmt=fmt, options_json=json.dumps(options),
+        questions=[q["name"] for q in project.label_schema or []]))
 
 
 @login_required

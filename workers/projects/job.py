@@ -73,10 +73,12 @@ def import_run(ctx) -> dict:
     if not path.is_file():
         raise ImportFailed(f"The uploaded file {params.get('filename', '')!r} is gone; upload it again.")
 
+    project = selectors.project_get_for_job(project_id=job.project_id)
+    schema = project.label_schema
     ctx.progress(done=0, total=0, message="Checking the file…")
     report = Report()
     total = 0
-    for _record in parse_path(path, report=report, fmt=fmt, options=options):
+    for _record in parse_path(path, report=report, fmt=fmt, options=options, schema=schema):
         total += 1
         if total % CHECK_PROGRESS_EVERY == 0:
             ctx.progress(message=f"Checking the file… {total} records so far")
@@ -87,13 +89,17 @@ def import_run(ctx) -> dict:
                              f"nothing was imported.\n{text}")
 
     progress = _Progress(ctx)
-    stored = 0
+    stored = annotations = 0
+    annotators: dict = {}  # Label Studio annotator -> account, across batches
     try:
         progress(done=0, total=total, message="Importing…")
         with transaction.atomic():
             second = Report()
-            for batch in _batches(parse_path(path, report=second, fmt=fmt, options=options), BATCH_SIZE):
+            records = parse_path(path, report=second, fmt=fmt, options=options, schema=schema)
+            for batch in _batches(records, BATCH_SIZE):
                 stored += services.items_insert(project_id=job.project_id, job_id=job.pk, records=batch)
+                annotations += services.import_annotations_store(project=project, job_id=job.pk, records=batch,
+                                                                 cache=annotators)
                 progress(done=stored, total=total)
                 if BATCH_PAUSE_MS:
                     time.sleep(BATCH_PAUSE_MS / 1000)
@@ -102,8 +108,8 @@ def import_run(ctx) -> dict:
     finally:
         progress.close()
     services.import_upload_delete(path=str(path))
-    ctx.log(f"imported {stored} items; dropped {dict(report.dropped)}")
-    return {"items": stored, "kept": report.kept, "dropped": dict(report.dropped), "format": fmt,
+    ctx.log(f"imported {stored} items, {annotations} annotations; dropped {dict(report.dropped)}")
+    return {"items": stored, "annotations": annotations, "kept": report.kept, "dropped": dict(report.dropped), "format": fmt,
             "filename": params.get("filename", ""), "lines": report.lines}
 
 

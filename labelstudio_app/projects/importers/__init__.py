@@ -5,12 +5,13 @@
         ...
     report.ok, report.messages()
 
-One module per format (items, alpaca, sharegpt, openai_chat, labelstudio, chatlog); the containers
+One module per format (items, alpaca, sharegpt, openai_chat, labelstudio (three shapes), chatlog); the containers
 module reads JSONL, a JSON list (incrementally) and CSV. Every bad line lands in the report as
 (line, reason); a file that cannot be read at all raises ImportFailed.
 """
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,15 +29,17 @@ from labelstudio_app.projects.importers.base import ImportFailed, Record, Report
 from labelstudio_app.projects.importers.chatlog import ChatOptions
 from labelstudio_app.projects.importers.fields import emit
 
-FORMATS = ("auto", "items", "alpaca", "sharegpt", "openai", "labelstudio", "chatlog")
+FORMATS = ("auto", "items", "alpaca", "sharegpt", "openai", "labelstudio", "labelstudio_min", "labelstudio_csv",
+           "chatlog")
 CONTAINERS = ("jsonl", "json", "csv")
 RECORD_BUILDERS: dict[str, Callable] = {
     "items": items.to_record, "alpaca": alpaca.to_record, "sharegpt": sharegpt.to_record,
     "openai": openai_chat.to_record, "labelstudio": labelstudio.to_record,
 }
+LABELSTUDIO_FORMATS = (labelstudio.JSON, *labelstudio.ROW_FORMATS)
 READERS = {"jsonl": containers.jsonl_objects, "json": containers.json_list_objects, "csv": containers.csv_objects}
 
-__all__ = ["FORMATS", "ChatOptions", "ImportFailed", "Record", "Report", "detect", "parse_path"]
+__all__ = ["FORMATS", "LABELSTUDIO_FORMATS", "ChatOptions", "ImportFailed", "Record", "Report", "detect", "parse_path"]
 
 
 def _sniff_container(path: Path, head: bytes) -> str:
@@ -72,6 +75,19 @@ def _format_of(obj) -> str:
     return "items"
 
 
+SNIFF_RECORDS = 200  # JSON_MIN rows of unannotated tasks carry no annotation keys: look a little further
+
+
+def _format_of_head(first, rest: Iterator[tuple[int, object]]) -> str:
+    fmt = _format_of(first)
+    if fmt != "items":
+        return fmt
+    for obj in itertools.chain([first], (obj for _, obj in itertools.islice(rest, SNIFF_RECORDS))):
+        if labelstudio.looks_like_min_row(obj):
+            return labelstudio.MIN
+    return fmt
+
+
 def detect(path: str | Path, fmt: str = "auto") -> tuple[str, str]:
     """(format, container) for a file: the container from the extension or the first bytes, the format
     from the first record's fields (or `fmt` when given). Raises ImportFailed for an empty/binary file."""
@@ -89,21 +105,41 @@ def detect(path: str | Path, fmt: str = "auto") -> tuple[str, str]:
             container = "jsonl" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else "csv"
         else:
             return "chatlog", "lines"
+    if fmt == labelstudio.CSV:
+        return fmt, "csv"
     if fmt != "auto":
         return fmt, container
     scratch = Report()
     with path.open("rb") as f:
-        for _, obj in READERS[container](f, scratch, max_bytes=1 << 20):
+        objects = READERS[container](f, scratch, max_bytes=1 << 20)
+        for _, obj in objects:
             if container == "csv":
+                if labelstudio.looks_like_min_row(obj):
+                    return labelstudio.CSV, container
                 return ("alpaca" if "instruction" in obj else "items"), container
-            return _format_of(obj), container
+            return _format_of_head(obj, objects), container
     return "items", container
 
 
+def _builder(fmt: str, container: str, *, report: Report, schema: list | None, options: dict | None) -> Callable:
+    if fmt in LABELSTUDIO_FORMATS:
+        return labelstudio.builder(fmt, container, schema=schema, mapping=(options or {}).get("mapping"),
+                                   report=report)
+    if container == "csv" and fmt == "items":
+        return items.csv_to_record
+    return RECORD_BUILDERS[fmt]
+
+
+def _objects(fmt: str, container: str, stream, report: Report, *, max_bytes: int | None = None):
+    pairs = READERS[container](stream, report, max_bytes=max_bytes)
+    return labelstudio.group_rows(pairs) if fmt in labelstudio.ROW_FORMATS else pairs
+
+
 def parse_path(path: str | Path, *, report: Report, fmt: str = "auto", options: dict | None = None,
-               max_bytes: int | None = None) -> Iterator[Record]:
+               max_bytes: int | None = None, schema: list | None = None) -> Iterator[Record]:
     """Streams the records of one file. Problems go to `report`; a file that cannot be read at all raises
-    ImportFailed (before the first record). `max_bytes` stops early for a preview."""
+    ImportFailed (before the first record). `max_bytes` stops early for a preview. `schema` is the project's
+    label schema, onto which Label Studio annotations are mapped (with `options["mapping"]`)."""
     fmt, container = detect(path, fmt)
     chat_options = ChatOptions.from_dict(options) if fmt == "chatlog" else None
     with Path(path).open("rb") as f:
@@ -112,11 +148,9 @@ def parse_path(path: str | Path, *, report: Report, fmt: str = "auto", options: 
                 report.kept += 1
                 yield record
             return
-        build = RECORD_BUILDERS[fmt]
-        if container == "csv" and fmt == "items":
-            build = items.csv_to_record
+        build = _builder(fmt, container, report=report, schema=schema, options=options)
         seen_any = False
-        for line, obj in READERS[container](f, report, max_bytes=max_bytes):
+        for line, obj in _objects(fmt, container, f, report, max_bytes=max_bytes):
             seen_any = True
             record = emit(report, line, build, obj)
             if record is not None:
@@ -127,7 +161,7 @@ def parse_path(path: str | Path, *, report: Report, fmt: str = "auto", options: 
 
 
 def parse_text(text: str, *, fmt: str, report: Report, options: dict | None = None,
-               container: str = "jsonl") -> list[Record]:
+               container: str = "jsonl", schema: list | None = None) -> list[Record]:
     """Parses an in-memory string (for tests and small callers) through the same code path."""
     import io
 
@@ -138,9 +172,9 @@ def parse_text(text: str, *, fmt: str, report: Report, options: dict | None = No
         out = list(chatlog.parse(iter_lines(stream, report), report, ChatOptions.from_dict(options)))
         report.kept += len(out)
         return out
-    build = items.csv_to_record if (container == "csv" and fmt == "items") else RECORD_BUILDERS[fmt]
+    build = _builder(fmt, container, report=report, schema=schema, options=options)
     out = []
-    for line, obj in READERS[container](stream, report):
+    for line, obj in _objects(fmt, container, stream, report):
         record = emit(report, line, build, obj)
         if record is not None:
             out.append(record)

@@ -29,10 +29,15 @@ class Record:
     context: list = field(default_factory=list)
     reference_answer: str = ""
     metadata: dict = field(default_factory=dict)
+    # Annotations made elsewhere (a Label Studio export): [{"annotator": {"id", "email"}, "values", "line"}]
+    annotations: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"line": self.line, "external_id": self.external_id, "text": self.text, "task_type": self.task_type,
-                "context": self.context, "reference_answer": self.reference_answer, "metadata": self.metadata}
+        out = {"line": self.line, "external_id": self.external_id, "text": self.text, "task_type": self.task_type,
+               "context": self.context, "reference_answer": self.reference_answer, "metadata": self.metadata}
+        if self.annotations:
+            out["annotations"] = self.annotations
+        return out
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Report:
     dropped: Counter = field(default_factory=Counter)
     lines: int = 0
     truncated: bool = False  # a preview stopped reading early
+    controls: dict = field(default_factory=dict)  # Label Studio control name -> question name (None: ignored)
 
     def error(self, line: int, reason: str) -> None:
         self.error_count += 1
@@ -65,8 +71,11 @@ class Report:
         return out
 
     def as_dict(self) -> dict:
-        return {"kept": self.kept, "dropped": dict(self.dropped), "errors": self.messages(),
-                "error_count": self.error_count, "lines": self.lines, "truncated": self.truncated}
+        out = {"kept": self.kept, "dropped": dict(self.dropped), "errors": self.messages(),
+               "error_count": self.error_count, "lines": self.lines, "truncated": self.truncated}
+        if self.controls:
+            out["controls"] = dict(self.controls)
+        return out
 
 
 def type_name(value: Any) -> str:

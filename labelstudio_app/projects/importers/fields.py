@@ -12,7 +12,12 @@ MAX_TEXT_CHARS = 100_000
 
 
 class BadRecord(Exception):
-    """One record is unusable; the message names the field."""
+    """One record is unusable; the message names the field. `line` names another line than the record's
+    first (a Label Studio JSON_MIN task spans one row per annotation)."""
+
+    def __init__(self, message: str, *, line: int | None = None):
+        super().__init__(message)
+        self.line = line
 
 
 def opt_str(obj: dict, key: str) -> str:
@@ -133,5 +138,5 @@ def emit(report: Report, line: int, build, obj) -> Record | None:
         _storable(record.metadata, "metadata")
         return record
     except BadRecord as exc:
-        report.error(line, str(exc))
+        report.error(exc.line or line, str(exc))
         return None
