@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from labelstudio_app.audit import selectors
 from labelstudio_app.audit.models import AuditPrediction, AuditRun
 from labelstudio_app.audit.parser import ParserConfig
+from labelstudio_app.core.errors import Conflict
 from labelstudio_app.jobs.services import job_create
 from labelstudio_app.labelling.services import qa_items_enqueue
 
@@ -103,9 +104,15 @@ def audit_predictions_save(*, run: AuditRun, model_version, rows: list[dict]) ->
 def audit_disagreements_send(*, run: AuditRun, user) -> dict:
     """Sends the items the larger models agree on against the human label to the relabel / QA queue
     (labelling's `qa_items_enqueue`: their annotations wait for a reviewer again, with the reason shown)."""
-    items = [d["item"] for d in selectors.audit_report(run=run)["disagreements"]["items"]]
+    report = selectors.audit_report(run=run)
+    if report["scaling"]["verdict"] == "not_enough":
+        # Without models of several sizes, "the larger models agree" says nothing about the label.
+        raise Conflict(_("Not enough models of different sizes have answered to judge the labels: add a larger or "
+                         "a smaller model to the audit before sending items to relabel."))
+    items = [d["item"] for d in report["disagreements"]["items"]]
     if not items:
         return {"items": 0, "annotations": 0}
-    reason = f"Label audit #{run.pk}: the larger models agree with each other and disagree with the label"
+    reason = _("Label audit #%(run)s: the larger models agree with each other and disagree with the label") % {
+        "run": run.pk}
     queued = qa_items_enqueue(project=run.project, items=items, user=user, reason=reason)
     return {"items": len(items), "annotations": queued}

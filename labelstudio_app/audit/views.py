@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseStopPolling
 from labelstudio_app.audit import exports, selectors, services
 from labelstudio_app.audit.charts import scaling_chart
 from labelstudio_app.audit.forms import AuditRunForm
+from labelstudio_app.core.errors import Conflict
 from labelstudio_app.core.http import HtmxHttpRequest, form_add_errors
 from labelstudio_app.projects.selectors import project_get_for_manager, project_roles
 
@@ -84,7 +85,11 @@ def audit_detail(request: HtmxHttpRequest, project_id: int, run_id: int) -> Http
 @require_POST
 def audit_relabel(request: HtmxHttpRequest, project_id: int, run_id: int) -> HttpResponse:
     run = selectors.audit_run_get(user=request.user, run_id=run_id, project_id=project_id)
-    sent = services.audit_disagreements_send(run=run, user=request.user)
+    try:
+        sent = services.audit_disagreements_send(run=run, user=request.user)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect(run_url(run))
     if request.htmx:
         return render(request, "audit/detail.html#relabel-done", {"sent": sent["items"], "run": run})
     messages.success(request, _("%(n)s item(s) sent to the relabel / QA queue.") % {"n": sent["items"]})

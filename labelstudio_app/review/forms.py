@@ -55,7 +55,7 @@ class RoundForm(forms.Form):
     overlap = forms.IntegerField(min_value=1, max_value=20, initial=1, label=_("Judgments per comparison"))
     n_gold = forms.IntegerField(min_value=0, max_value=1000, initial=0, required=False, label=_("Gold comparisons"),
                                 help_text=_("Attention checks: a reference answer against an answer to another question."))
-    generate = forms.BooleanField(required=False, label=_("Generate the missing answers first"))
+    generate = forms.BooleanField(required=False, initial=True, label=_("Generate the missing answers first"))
     params = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Sampling parameters (JSON)"),
                              help_text=_('e.g. {"temperature": 0.7, "max_new_tokens": 256}; empty: use any existing answers.'))
 
@@ -63,6 +63,12 @@ class RoundForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["model_a"].queryset = model_versions
         self.fields["model_b"].queryset = model_versions
+        # Proposed: the newest version against its parent (the loop's own question), else against the one before.
+        newest = model_versions.order_by("-id").first()
+        if newest is not None:
+            other = newest.parent if newest.parent_id else model_versions.exclude(pk=newest.pk).order_by("-id").first()
+            self.fields["model_a"].initial = newest.pk
+            self.fields["model_b"].initial = other.pk if other else None
 
     def clean_item_ids(self):
         return _split_ids(self.cleaned_data.get("item_ids", ""))

@@ -60,3 +60,15 @@ def test_it_reports_metrics_per_task_type():
     by_type = {t["task_type"]: t["report"] for t in largest["per_task_type"]}
     assert set(by_type) == {"deployment / edge", "usage / api"}
     assert by_type["deployment / edge"]["n"] + by_type["usage / api"]["n"] == 20
+
+
+def test_it_refuses_to_send_items_to_relabel_without_a_scaling_verdict():
+    from labelstudio_app.core.errors import Conflict
+
+    project, items = labelled_project(labels=LABELS)
+    m0, *_ = family(project)
+    run = run_with_predictions(project, items, {m0: ["no"] * 20})  # one model: no verdict on size possible
+    assert selectors.audit_report(run=run)["scaling"]["verdict"] == "not_enough"
+    with pytest.raises(Conflict, match="Not enough models of different sizes"):
+        services.audit_disagreements_send(run=run, user=UserFactory())
+    assert not Annotation.objects.filter(qa_requested_at__isnull=False).exists()

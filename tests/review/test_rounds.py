@@ -1,4 +1,6 @@
 """Rounds, the blind queue and judgments, on stored state."""
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -302,3 +304,15 @@ def test_it_refuses_a_round_where_one_side_has_no_answers_with_a_clear_message(w
     rnd = services.round_create(project=world.project, user=None, name="r", model_a=mv_a, model_b=silent,
                                 items=items, generate=True)
     assert rnd.status == "generating"
+
+
+def test_the_round_form_proposes_the_newest_version_against_its_parent_and_generates_answers(world, client_as):
+    parent = ModelVersionFactory(project=world.project, name="基座 base")
+    ModelVersionFactory(project=world.project, name="other")
+    child = ModelVersionFactory(project=world.project, name="base + LoRA", parent=parent)
+    html = client_as(world.users["manager"]).get(
+        reverse("round-list", kwargs={"project_id": world.project.pk})).content.decode()
+    select_a = html[html.index('name="model_a"'):html.index("</select>", html.index('name="model_a"'))]
+    select_b = html[html.index('name="model_b"'):html.index("</select>", html.index('name="model_b"'))]
+    assert f'value="{child.pk}" selected' in select_a and f'value="{parent.pk}" selected' in select_b
+    assert re.search(r'<input type="checkbox" name="generate"[^>]* checked', html)
