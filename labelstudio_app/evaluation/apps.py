@@ -19,8 +19,8 @@ class Config(AppConfig):
         from labelstudio_app.projects.loop import Stage, stage_register
 
         stage_register(Stage(20, _("Candidate answers"), candidate_count, _("Generate answers"), "generation-list",
-                             R.MANAGERS))
-        stage_register(Stage(60, _("New model versions"), trained_version_count, _("Start a training run"),
+                             R.MANAGERS, optional=True))
+        stage_register(Stage(50, _("New model versions"), trained_version_count, _("Start a training run"),
                              "training-create", R.MANAGERS, admin_only=True))
 
         post_migrate.connect(_seed_outbound_endpoints, sender=self)

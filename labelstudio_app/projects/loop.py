@@ -1,5 +1,7 @@
-"""Where a project stands in the loop, for its overview: items labelled -> candidate answers -> judgments ->
-snapshot -> training run -> new model version -> round against the parent, and the viewer's next step.
+"""Where a project stands in the loop, for its overview: items labelled -> (candidate answers) -> snapshot ->
+training run -> new model version -> round against the parent -> judgments, and the viewer's next step.
+Candidate answers are optional (a run trains on labels; its round generates the answers it needs), so they are
+shown but never proposed as the next step.
 
 Each domain registers its stages in its AppConfig.ready(), so `projects` shows the whole loop without importing
 the domains above it.
@@ -23,6 +25,7 @@ class Stage:
     url_name: str  # where that step is taken (a project page)
     roles: tuple  # who may take it
     admin_only: bool = False  # training runs: only admins launch them
+    optional: bool = False  # shown, never the next step
 
 
 _STAGES: list[Stage] = []
@@ -41,7 +44,7 @@ def project_loop(*, project: Project, roles, is_admin: bool) -> dict:
         n = stage.count(project)
         row = {"label": stage.label, "count": n, "reached": n > 0}
         stages.append(row)
-        if nxt is None and not n:
+        if nxt is None and not n and not stage.optional:
             may = is_admin if stage.admin_only else bool(set(stage.roles) & set(roles or ()))
             nxt = {"stage": stage.label, "action": stage.action, "may": may,
                    "url": reverse(stage.url_name, kwargs={"project_id": project.pk}) if may else None,

@@ -40,8 +40,9 @@ def test_the_overview_shows_where_the_project_stands_and_the_next_step_for_the_v
     url = reverse("project-detail", kwargs={"project_id": project.pk})
     html = client_as(manager).get(url).content.decode()
     stages = re.findall(r'<li class="(reached|pending)"><span class="count">(\d+)</span> ([^<]+)</li>', html)
-    assert [s[2] for s in stages] == ["Items", "Items labelled", "Candidate answers", "Judgments", "Snapshots",
-                                      "Finished training runs", "New model versions", "Rounds against the parent"]
+    assert [s[2] for s in stages] == ["Items", "Items labelled", "Candidate answers", "Snapshots",
+                                      "Finished training runs", "New model versions", "Rounds against the parent",
+                                      "Judgments"]
     assert all(s[0] == "pending" and s[1] == "0" for s in stages)
     import_url = reverse("import-page", kwargs={"project_id": project.pk})
     assert f'<a class="button primary" href="{import_url}">Import items</a>' in html
@@ -54,6 +55,13 @@ def test_the_overview_shows_where_the_project_stands_and_the_next_step_for_the_v
     reviewer = UserFactory(username="reviewer_nav")
     Membership.objects.create(project=project, user=reviewer, role="reviewer")
     assert "Label items (waiting for an annotator)" in client_as(reviewer).get(url).content.decode()
+
+    item = project.items.get()
+    item.status = "done"
+    item.save()
+    snapshot_url = reverse("training-snapshot-create", kwargs={"project_id": project.pk})
+    html = client_as(manager).get(url).content.decode()  # candidate answers are optional: never the next step
+    assert f'<a class="button primary" href="{snapshot_url}">Build a snapshot</a>' in html
 
 
 def test_every_page_names_its_icon_and_favicon_ico_finds_it(client):
