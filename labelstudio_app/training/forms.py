@@ -1,6 +1,7 @@
 """Input validation only: the recipe and the hyper-parameters are checked by the same functions the API uses."""
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from labelstudio_app.core.http import form_add_errors
@@ -48,6 +49,7 @@ class SnapshotForm(forms.Form):
     def __init__(self, *args, model_versions=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tokenizer_version"].queryset = model_versions
+        self.fields["name"].initial = _("Snapshot of %(date)s") % {"date": timezone.localtime().strftime("%Y-%m-%d %H:%M")}
 
     def clean(self):
         data = super().clean()
@@ -88,6 +90,8 @@ class TrainingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["base_version"].queryset = model_versions
         self.fields["snapshot"].queryset = snapshots
+        newest = snapshots.order_by("-id").first() if snapshots is not None else None
+        self.fields["snapshot"].initial = newest.pk if newest else None
         if base_version is None and model_versions is not None:
             base_version = model_versions.first()
         if base_version is not None:

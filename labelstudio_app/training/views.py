@@ -86,7 +86,7 @@ def training_create(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     # A change of base re-renders the form with that base's defaults; the chosen snapshot stays chosen.
     form = TrainingForm(request.POST or None, model_versions=versions, base_version=base,
                         snapshots=selectors.snapshot_list_for_project(user=request.user, project_id=project.pk),
-                        initial={"snapshot": request.GET.get("snapshot") or None})
+                        initial={"snapshot": request.GET["snapshot"]} if request.GET.get("snapshot") else None)
     if request.method == "POST" and form.is_valid():
         try:
             run = services.training_run_create(
