@@ -4,6 +4,7 @@ selectors as the pages.
 Thin DRF views: no try/except for service errors; core.api_errors answers them in one JSON shape (docs/rules.md).
 """
 from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -109,7 +110,7 @@ class ItemListApi(APIView):
             after = int(g["after"]) if g.get("after") else None
             limit = min(max(int(g.get("limit", 50)), 1), 500)
         except ValueError:
-            raise ValidationError({"detail": "after and limit must be integers"}) from None
+            raise ValidationError({"detail": _("after and limit must be integers")}) from None
         page = selectors.item_list_for_user(user=request.user, project_id=project_id, status=g.get("status", ""),
                                             task_type=g.get("task_type", ""), q=g.get("q", "").strip(),
                                             sort=g.get("sort", "id"), after=after, limit=limit)
