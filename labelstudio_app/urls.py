@@ -22,7 +22,7 @@ urlpatterns = [
     path("", projects_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says.
-    path("favicon.ico", core_views.favicon),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

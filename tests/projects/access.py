@@ -52,6 +52,9 @@ RULES = {
     # a well-formed token that names no upload: members get a clear 400, outsiders 404 before that
     "import-start": Rule(allowed=MANAGERS, kwargs=_p, method="post", ok=(400,),
                          data=lambda w: {"token": "0" * 32, "format": "auto"}),
+    # the preview's mapping table sent back with a token that names no upload: members get a clear 400
+    "import-remap": Rule(allowed=MANAGERS, kwargs=_p, method="post", ok=(400,),
+                         data=lambda w: {"token": "0" * 32, "format": "labelstudio"}),
     "export-page": Rule(allowed=MANAGERS, kwargs=_p),
     "export-start": Rule(allowed=MANAGERS, kwargs=_p, method="post", data=lambda w: {"format": "jsonl",
                                                                                      "scope": "all"}),
