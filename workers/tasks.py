@@ -1,6 +1,7 @@
 """Celery entry points only: claim the job, run its handler, record the result."""
 import logging
 import threading
+import traceback
 
 from celery import signals
 from django.conf import settings
@@ -38,7 +39,9 @@ def run_job(self, job_id: int) -> str:
         logger.warning("job %s was taken over by another worker; stopping", job_id)
         return "lost"
     except Exception as exc:
-        logger.exception("job %s failed", job_id)  # the traceback stays in the worker's log, for staff
+        logger.exception("job %s failed", job_id)
+        # The owner sees the message; the traceback goes to the job's log, which only staff see.
+        services.job_log_append(job_id=job_id, text=traceback.format_exc())
         services.job_finish(job_id=job_id, worker=worker, state=Job.State.FAILED, error=f"{type(exc).__name__}: {exc}")
         return "failed"
     finally:

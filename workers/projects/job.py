@@ -17,8 +17,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from labelstudio_app.env import env_int
+from labelstudio_app.jobs.services import JobFailed
 from labelstudio_app.projects import selectors, services
 from labelstudio_app.projects.exports import export_chunks, export_filename, export_queryset
 from labelstudio_app.projects.importers import ImportFailed, Report, parse_path
@@ -29,8 +31,8 @@ BATCH_PAUSE_MS = env_int("FLYWHEEL_IMPORT_BATCH_PAUSE_MS", 0, minimum=0)
 CHECK_PROGRESS_EVERY = 50_000
 
 
-class ImportRejected(Exception):
-    """The file has errors; nothing from it was stored."""
+class ImportRejected(JobFailed):
+    """The file has errors; nothing from it was stored. The user sees the message alone."""
 
 
 class _Progress:
@@ -63,16 +65,34 @@ def _batches(iterable, size: int):
 
 
 def import_run(ctx) -> dict:
+    """Imports the upload; a rejected file (bad lines, unreadable) is deleted with it, as a stored one is."""
     job = ctx.job
     params = job.params
-    path, fmt, options = Path(params["path"]), params.get("format", "auto"), params.get("options") or {}
+    path = Path(params["path"])
     already = selectors.item_count_for_job(job_id=job.pk)
     if already:
         ctx.log(f"an earlier attempt already stored {already} items; nothing to do")
+        services.import_upload_delete(path=str(path))
         return {"items": already, "filename": params.get("filename", "")}
     if not path.is_file():
-        raise ImportFailed(f"The uploaded file {params.get('filename', '')!r} is gone; upload it again.")
+        raise JobFailed(_("The uploaded file %(name)s is gone; upload it again.")
+                        % {"name": repr(params.get("filename", ""))})
+    try:
+        result = _import_file(ctx, path)
+    except ImportFailed as exc:
+        services.import_upload_delete(path=str(path))
+        raise JobFailed(str(exc)) from None
+    except ImportRejected:
+        services.import_upload_delete(path=str(path))
+        raise
+    services.import_upload_delete(path=str(path))
+    return result
 
+
+def _import_file(ctx, path: Path) -> dict:
+    job = ctx.job
+    params = job.params
+    fmt, options = params.get("format", "auto"), params.get("options") or {}
     ctx.progress(done=0, total=0, message="Checking the file…")
     report = Report()
     total = 0
@@ -83,8 +103,9 @@ def import_run(ctx) -> dict:
     if not report.ok:
         text = "\n".join(report.messages())
         ctx.log(text)
-        raise ImportRejected(f"{report.error_count} problem(s) in {params.get('filename', 'the file')}; "
-                             f"nothing was imported.\n{text}")
+        raise ImportRejected(_("%(count)s problem(s) in %(name)s; nothing was imported.")
+                             % {"count": report.error_count, "name": params.get("filename") or _("the file")}
+                             + "\n" + text)
 
     progress = _Progress(ctx)
     stored = 0
@@ -98,10 +119,9 @@ def import_run(ctx) -> dict:
                 if BATCH_PAUSE_MS:
                     time.sleep(BATCH_PAUSE_MS / 1000)
             if not second.ok or stored != total:  # the file changed between the two passes
-                raise ImportRejected("The file changed while it was being imported; nothing was imported.")
+                raise ImportRejected(_("The file changed while it was being imported; nothing was imported."))
     finally:
         progress.close()
-    services.import_upload_delete(path=str(path))
     ctx.log(f"imported {stored} items; dropped {dict(report.dropped)}")
     return {"items": stored, "kept": report.kept, "dropped": dict(report.dropped), "format": fmt,
             "filename": params.get("filename", ""), "lines": report.lines}
