@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -105,7 +106,9 @@ def _upload_root(project_id: int) -> Path:
 
 
 def import_upload_save(*, project: Project, upload) -> dict:
-    """Saves an uploaded file under UPLOADS_DIR (refusing one over MAX_UPLOAD_MB) and returns its token."""
+    """Saves an uploaded file under UPLOADS_DIR (refusing one over MAX_UPLOAD_MB) and returns its token.
+    Sweeps stale uploads first, so abandoned previews go even where no worker runs the sweeper."""
+    import_uploads_sweep()
     limit = settings.MAX_UPLOAD_MB * 1024 * 1024
     if upload.size > limit:
         raise ValidationError(_("The file is %(size).1f MB; the limit is %(limit)s MB.")
@@ -191,6 +194,29 @@ def import_upload_delete(*, path: str) -> None:
     root = Path(settings.UPLOADS_DIR).resolve()
     if folder.resolve().is_relative_to(root) and _TOKEN_RE.match(folder.name):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def import_uploads_sweep() -> int:
+    """Deletes uploads saved more than UPLOAD_TTL_HOURS ago (a preview never imported), except those an
+    unfinished import job still waits for; returns how many were deleted."""
+    root = Path(settings.UPLOADS_DIR) / "imports"
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - settings.UPLOAD_TTL_HOURS * 3600
+    waiting = set(Job.objects.filter(kind="import", state__in=(Job.State.QUEUED, Job.State.RUNNING))
+                  .values_list("params__token", flat=True))
+    removed = 0
+    for folder in root.glob("*/*"):
+        if not (folder.is_dir() and _TOKEN_RE.match(folder.name)) or folder.name in waiting:
+            continue
+        try:
+            stale = folder.stat().st_mtime < cutoff
+        except FileNotFoundError:  # deleted meanwhile by its import
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def items_insert(*, project_id: int, job_id: int | None, records: list[Record]) -> int:

@@ -160,6 +160,8 @@ def import_preview(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
             path = services.import_upload_path(project=project, token=saved["token"])
             preview = services.import_preview(path=path, fmt=form.cleaned_data["format"], options=options)
             saved["options"] = options
+            if preview["report"]["errors"]:  # the import would be refused: the file is not kept
+                services.import_upload_delete(path=str(path))
         except ValidationError as exc:
             form.add_error("file", exc)
     template = "projects/import.html" + ("#preview" if request.htmx else "")
