@@ -23,7 +23,7 @@ from labelstudio_app.accounts import roles as R
 from labelstudio_app.accounts.models import Membership
 from labelstudio_app.jobs.models import Job
 from labelstudio_app.jobs.services import job_create
-from labelstudio_app.projects.exports import EXPORT_FORMATS, SCOPES
+from labelstudio_app.projects.exports import CONTAINERS, EXPORT_FORMATS, SCOPES
 from labelstudio_app.projects.importers import (
     FORMATS,
     ChatOptions,
@@ -246,14 +246,19 @@ def items_insert(*, project_id: int, job_id: int | None, records: list[Record]) 
 # ---- exports ------------------------------------------------------------------------------------------------
 
 @transaction.atomic
-def export_start(*, project: Project, user, fmt: str, scope: str = "labelled") -> Job:
+def export_start(*, project: Project, user, fmt: str, scope: str = "labelled", container: str = "native") -> Job:
+    """Queues an export; `container` writes the same rows as Parquet or a zipped `datasets` folder."""
     if fmt not in EXPORT_FORMATS:
         raise ValidationError(_("Unknown export format %(fmt)s; choose one of %(formats)s.")
                               % {"fmt": fmt, "formats": ", ".join(EXPORT_FORMATS)})
     if scope not in SCOPES:
         raise ValidationError(_("Unknown scope %(scope)s; choose one of %(scopes)s.")
                               % {"scope": scope, "scopes": ", ".join(SCOPES)})
-    return job_create(kind="export", user=user, project=project, params={"format": fmt, "scope": scope})
+    if container not in CONTAINERS:
+        raise ValidationError({"container": [_("Unknown file type %(container)s; choose one of %(containers)s.")
+                                             % {"container": container, "containers": ", ".join(CONTAINERS)}]})
+    return job_create(kind="export", user=user, project=project,
+                      params={"format": fmt, "scope": scope, "container": container})
 
 
 def export_template_check(*, project: Project, fmt: str) -> None:

@@ -206,7 +206,7 @@ def export_start(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     form = ExportForm(request.POST)
     if form.is_valid():
         job = services.export_start(project=project, user=request.user, fmt=form.cleaned_data["format"],
-                                    scope=form.cleaned_data["scope"])
+                                    scope=form.cleaned_data["scope"], container=form.cleaned_data["container"] or "native")
         if request.htmx:
             return render(request, "projects/export.html#started", _export_ctx(request, project, job=job))
         return redirect("export-page", project_id=project.pk)

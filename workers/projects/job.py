@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from labelstudio_app.env import env_int
 from labelstudio_app.jobs.services import JobFailed
 from labelstudio_app.projects import selectors, services
-from labelstudio_app.projects.exports import export_chunks, export_filename, export_queryset
+from labelstudio_app.projects.exports import export_chunks, export_columnar, export_filename, export_queryset
 from labelstudio_app.projects.importers import ImportFailed, Report, parse_path
 
 BATCH_SIZE = env_int("FLYWHEEL_IMPORT_BATCH_SIZE", 5000, minimum=1)
@@ -131,9 +131,10 @@ def export_run(ctx) -> dict:
     job = ctx.job
     project = selectors.project_get_for_job(project_id=job.project_id)
     fmt, scope = job.params.get("format", "jsonl"), job.params.get("scope", "labelled")
+    container = job.params.get("container", "native")
     folder = Path(settings.ARTIFACTS_DIR) / "exports"
     folder.mkdir(parents=True, exist_ok=True)
-    name = export_filename(project=project, fmt=fmt, suffix=f"-job{job.pk}")
+    name = export_filename(project=project, fmt=fmt, suffix=f"-job{job.pk}", container=container)
     tmp = folder / f".{name}.{os.getpid()}.part"
     total = export_queryset(project=project, scope=scope).count()
     ctx.progress(done=0, total=total, message="Exporting…")
@@ -145,11 +146,15 @@ def export_run(ctx) -> dict:
         ctx.progress(done=min(n, total), total=total)
 
     try:
-        with tmp.open("w", encoding="utf-8", newline="") as out:
-            for chunk in export_chunks(project=project, fmt=fmt, scope=scope, on_rows=on_rows):
-                out.write(chunk)
+        if container == "native":
+            with tmp.open("w", encoding="utf-8", newline="") as out:
+                for chunk in export_chunks(project=project, fmt=fmt, scope=scope, on_rows=on_rows):
+                    out.write(chunk)
+        else:  # the zip's folder is named like the file, so unzipping gives load_from_disk's argument
+            rows = export_columnar(project=project, fmt=fmt, scope=scope, container=container, path=tmp,
+                                   folder=name.removesuffix(".hf.zip"), on_rows=on_rows)
         tmp.replace(folder / name)
     finally:
         tmp.unlink(missing_ok=True)
     return {"file": name, "filename": name, "rows": rows, "bytes": (folder / name).stat().st_size,
-            "format": fmt, "scope": scope}
+            "format": fmt, "scope": scope, "container": container}
