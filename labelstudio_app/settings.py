@@ -146,6 +146,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # Uploads: imports stream from disk; anything larger than this is refused with a clear message.
 MAX_UPLOAD_MB = env_int("FLYWHEEL_MAX_UPLOAD_MB", 512, minimum=1)
+# An upload previewed but never imported is deleted this long after it was saved (on the next upload, and by
+# the workers' sweeper).
+UPLOAD_TTL_HOURS = env_int("FLYWHEEL_UPLOAD_TTL_HOURS", 24, minimum=1)
 # Any other request body (login, forms, JSON API) above this is refused with 413 before it is read.
 MAX_BODY_MB = env_int("FLYWHEEL_MAX_BODY_MB", 2, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

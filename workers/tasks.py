@@ -1,6 +1,8 @@
 """Celery entry points only: claim the job, run its handler, record the result."""
 import logging
 import threading
+import time
+import traceback
 
 from celery import signals
 from django.conf import settings
@@ -11,6 +13,7 @@ from labelstudio_app.core.queue import app
 from labelstudio_app.jobs import services
 from labelstudio_app.jobs.kinds import JOB_FOLLOWUPS, job_kind_get
 from labelstudio_app.jobs.models import Job
+from labelstudio_app.projects.services import import_uploads_sweep
 from workers.context import JobContext
 
 logger = logging.getLogger(__name__)
@@ -38,7 +41,9 @@ def run_job(self, job_id: int) -> str:
         logger.warning("job %s was taken over by another worker; stopping", job_id)
         return "lost"
     except Exception as exc:
-        logger.exception("job %s failed", job_id)  # the traceback stays in the worker's log, for staff
+        logger.exception("job %s failed", job_id)
+        # The owner sees the message; the traceback goes to the job's log, which only staff see.
+        services.job_log_append(job_id=job_id, text=traceback.format_exc())
         services.job_finish(job_id=job_id, worker=worker, state=Job.State.FAILED, error=f"{type(exc).__name__}: {exc}")
         return "failed"
     finally:
@@ -60,12 +65,21 @@ def _run_followup(job: Job) -> None:
         services.job_log_append(job_id=job.pk, text=f"follow-up {then.get('name')} failed: {exc}")
 
 
+UPLOAD_SWEEP_SECONDS = 600  # abandoned uploads live hours; looking at them every 10 minutes is plenty
+
+
 def _sweep_forever(stop: threading.Event) -> None:
+    last_upload_sweep = 0.0
     while not stop.wait(settings.JOB_SWEEP_SECONDS):
         try:
             sent = services.jobs_recover()
             if sent:
                 logger.info("sweeper resent %s job(s)", sent)
+            if time.monotonic() - last_upload_sweep >= UPLOAD_SWEEP_SECONDS:
+                last_upload_sweep = time.monotonic()
+                removed = import_uploads_sweep()
+                if removed:
+                    logger.info("sweeper deleted %s upload(s) never imported", removed)
         except Exception:
             logger.exception("sweeper failed")
         finally:

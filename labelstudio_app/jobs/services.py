@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
 from labelstudio_app.core.queue import app as celery_app
+from labelstudio_app.jobs.errors import error_public
 from labelstudio_app.jobs.kinds import job_kind_get
 from labelstudio_app.jobs.models import Job
 
@@ -115,9 +116,11 @@ def job_log_append(*, job_id: int, text: str) -> None:
 
 
 def job_finish(*, job_id: int, worker: str, state: str, result: dict | None = None, error: str = "") -> bool:
-    """Ends a running job owned by `worker`; returns False when someone else owns it now."""
+    """Ends a running job owned by `worker`; returns False when someone else owns it now. The error is what
+    the job's owner sees: tracebacks and server paths are taken out of it (jobs.errors)."""
     assert state in Job.FINISHED
-    fields = {"state": state, "finished_at": timezone.now(), "error": error[:20_000], "heartbeat_at": timezone.now()}
+    fields = {"state": state, "finished_at": timezone.now(), "error": error_public(error)[:20_000],
+              "heartbeat_at": timezone.now()}
     if result is not None:
         fields["result"] = result
     if state == State.SUCCEEDED:

@@ -178,7 +178,7 @@ class ExportCreateApi(APIView):
         s = ExportSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         job = services.export_start(project=project, user=request.user, fmt=s.validated_data["format"],
-                                    scope=s.validated_data["scope"])
+                                    scope=s.validated_data["scope"], container=s.validated_data["container"])
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -15,6 +15,7 @@ FORMAT_LABELS = {
     "sharegpt": _("ShareGPT"), "openai": _("OpenAI chat"), "labelstudio": _("Label Studio JSON export"),
     "labelstudio_min": _("Label Studio JSON-MIN export"), "labelstudio_csv": _("Label Studio CSV export"),
     "chatlog": _("Group-chat log"),
+    "preference": _("Preference pairs (prompt, chosen, rejected)"),
 }
 EXPORT_LABELS = {"jsonl": _("Items with final labels (JSONL)"), "csv": _("Items with final labels (CSV)"),
                  "alpaca": _("SFT: alpaca JSON"), "sharegpt": _("SFT: ShareGPT JSONL"),
@@ -158,3 +159,6 @@ class ExportForm(forms.Form):
     format = forms.ChoiceField(label=_("Format"), choices=[(f, EXPORT_LABELS[f]) for f in EXPORT_FORMATS])
     scope = forms.ChoiceField(label=_("Items"), choices=[("labelled", _("With a final label")),
                                                          ("all", _("All items"))], initial="labelled")
+    container = forms.ChoiceField(label=_("File"), initial="native", required=False, choices=[
+        ("native", _("The format's own file (JSONL, CSV or JSON)")), ("parquet", _("Parquet")),
+        ("hf", _("Hugging Face datasets folder, zipped (datasets.load_from_disk)"))])

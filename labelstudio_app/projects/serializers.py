@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from labelstudio_app.accounts.models import Membership
 from labelstudio_app.projects.chat import item_conversation
-from labelstudio_app.projects.exports import EXPORT_FORMATS, SCOPES
+from labelstudio_app.projects.exports import CONTAINERS, EXPORT_FORMATS, SCOPES
 from labelstudio_app.projects.importers import FORMATS
 from labelstudio_app.projects.models import Item, Project
 from labelstudio_app.projects.validation import clean_training_template, clean_weights_3h
@@ -132,3 +132,6 @@ class ImportPreviewSerializer(serializers.Serializer):
 class ExportSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=EXPORT_FORMATS)
     scope = serializers.ChoiceField(choices=SCOPES, default="labelled")
+    container = serializers.ChoiceField(choices=CONTAINERS, default="native",
+                                        help_text="native: the format's own file; parquet; hf: a zipped "
+                                                  "Hugging Face datasets folder (load_from_disk)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -23,8 +24,7 @@ from labelstudio_app.accounts.models import Membership
 from labelstudio_app.core.errors import Conflict
 from labelstudio_app.jobs.models import Job
 from labelstudio_app.jobs.services import job_create
-from labelstudio_app.labelling.services import annotations_import
-from labelstudio_app.projects.exports import EXPORT_FORMATS, SCOPES
+from labelstudio_app.projects.exports import CONTAINERS, EXPORT_FORMATS, SCOPES
 from labelstudio_app.projects.importers import (
     FORMATS,
     ChatOptions,
@@ -109,7 +109,9 @@ def _upload_root(project_id: int) -> Path:
 
 
 def import_upload_save(*, project: Project, upload) -> dict:
-    """Saves an uploaded file under UPLOADS_DIR (refusing one over MAX_UPLOAD_MB) and returns its token."""
+    """Saves an uploaded file under UPLOADS_DIR (refusing one over MAX_UPLOAD_MB) and returns its token.
+    Sweeps stale uploads first, so abandoned previews go even where no worker runs the sweeper."""
+    import_uploads_sweep()
     limit = settings.MAX_UPLOAD_MB * 1024 * 1024
     if upload.size > limit:
         raise ValidationError(_("The file is %(size).1f MB; the limit is %(limit)s MB.")
@@ -224,6 +226,29 @@ def import_upload_delete(*, path: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def import_uploads_sweep() -> int:
+    """Deletes uploads saved more than UPLOAD_TTL_HOURS ago (a preview never imported), except those an
+    unfinished import job still waits for; returns how many were deleted."""
+    root = Path(settings.UPLOADS_DIR) / "imports"
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - settings.UPLOAD_TTL_HOURS * 3600
+    waiting = set(Job.objects.filter(kind="import", state__in=(Job.State.QUEUED, Job.State.RUNNING))
+                  .values_list("params__token", flat=True))
+    removed = 0
+    for folder in root.glob("*/*"):
+        if not (folder.is_dir() and _TOKEN_RE.match(folder.name)) or folder.name in waiting:
+            continue
+        try:
+            stale = folder.stat().st_mtime < cutoff
+        except FileNotFoundError:  # deleted meanwhile by its import
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def items_insert(*, project_id: int, job_id: int | None, records: list[Record]) -> int:
     """Stores one batch of parsed records. One function, one code path per backend: COPY on PostgreSQL
     (about 5x faster than INSERT), bulk_create elsewhere. Runs inside the caller's transaction."""
@@ -276,29 +301,35 @@ def _import_annotator(*, project: Project, annotator: dict, cache: dict):
     return user
 
 
-def import_annotations_store(*, project: Project, job_id: int, records: list[Record], cache: dict) -> int:
-    """Needs the import's transaction, after `items_insert` stored `records` as the job's latest items. Stores
-    the records' Label Studio annotations through the labelling service. Returns how many were stored."""
+def import_annotations_resolve(*, project: Project, job_id: int, records: list[Record], cache: dict) -> list:
+    """Needs the import's transaction, after `items_insert` stored `records` as the job's latest items. The
+    records' Label Studio annotations as (item id, annotator account, values, time spent), for the labelling
+    service to store (the job calls it: projects sits below labelling)."""
     if not any(r.annotations for r in records):
-        return 0
+        return []
     ids = list(Item.objects.filter(source_job_id=job_id).order_by("-id").values_list("pk", flat=True)[:len(records)])
     ids.reverse()  # COPY / bulk_create assign ids in the order of the rows
     answers = [(item_id, _import_annotator(project=project, annotator=a["annotator"], cache=cache), a["values"],
                 a.get("time_spent_ms", 0)) for item_id, record in zip(ids, records, strict=True) for a in record.annotations]
-    return annotations_import(project=project, answers=answers)
+    return answers
 
 
 # ---- exports ------------------------------------------------------------------------------------------------
 
 @transaction.atomic
-def export_start(*, project: Project, user, fmt: str, scope: str = "labelled") -> Job:
+def export_start(*, project: Project, user, fmt: str, scope: str = "labelled", container: str = "native") -> Job:
+    """Queues an export; `container` writes the same rows as Parquet or a zipped `datasets` folder."""
     if fmt not in EXPORT_FORMATS:
         raise ValidationError(_("Unknown export format %(fmt)s; choose one of %(formats)s.")
                               % {"fmt": fmt, "formats": ", ".join(EXPORT_FORMATS)})
     if scope not in SCOPES:
         raise ValidationError(_("Unknown scope %(scope)s; choose one of %(scopes)s.")
                               % {"scope": scope, "scopes": ", ".join(SCOPES)})
-    return job_create(kind="export", user=user, project=project, params={"format": fmt, "scope": scope})
+    if container not in CONTAINERS:
+        raise ValidationError({"container": [_("Unknown file type %(container)s; choose one of %(containers)s.")
+                                             % {"container": container, "containers": ", ".join(CONTAINERS)}]})
+    return job_create(kind="export", user=user, project=project,
+                      params={"format": fmt, "scope": scope, "container": container})
 
 
 def export_template_check(*, project: Project, fmt: str) -> None:

@@ -170,6 +170,8 @@ def import_preview(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
             preview = services.import_preview(path=path, fmt=form.cleaned_data["format"], options=options,
                                               schema=project.label_schema)
             saved["options"] = options
+            if preview["report"]["errors"]:  # the import would be refused: the file is not kept
+                services.import_upload_delete(path=str(path))
         except ValidationError as exc:
             form.add_error("file", exc)
     template = "projects/import.html" + ("#preview" if request.htmx else "")
@@ -238,7 +240,7 @@ def export_start(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     form = ExportForm(request.POST)
     if form.is_valid():
         job = services.export_start(project=project, user=request.user, fmt=form.cleaned_data["format"],
-                                    scope=form.cleaned_data["scope"])
+                                    scope=form.cleaned_data["scope"], container=form.cleaned_data["container"] or "native")
         if request.htmx:
             return render(request, "projects/export.html#started", _export_ctx(request, project, job=job))
         return redirect("export-page", project_id=project.pk)

@@ -2,7 +2,7 @@
 
 Thin DRF views: no try/except for service errors; core.api_errors answers them in one JSON shape (docs/rules.md).
 """
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -76,6 +76,17 @@ class RoundExportApi(APIView):
                                          content_type="application/x-ndjson; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="preferences-round-{rnd.pk}.jsonl"'
         return response
+
+
+class RoundExportFileApi(APIView):
+    @extend_schema(responses={200: OpenApiResponse(description="Preference pairs as Parquet (export.parquet) or a "
+                                                               "zipped Hugging Face datasets folder (export.hf.zip)")})
+    def get(self, request: Request, project_id: int, round_id: int, container: str) -> FileResponse:
+        rnd = selectors.round_get(user=request.user, project_id=project_id, round_id=round_id)
+        name = f"preferences-round-{rnd.pk}"
+        out = exports.preference_pairs_file(rounds=ComparisonRound.objects.filter(pk=rnd.pk), container=container,
+                                            folder=name)
+        return FileResponse(out, as_attachment=True, filename=f"{name}.{exports.FILE_EXTENSIONS[container]}")
 
 
 class ComparisonFlagApi(APIView):

@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -196,6 +196,17 @@ def round_export(request: HtmxHttpRequest, project_id: int, round_id: int) -> St
                                      content_type="application/x-ndjson; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="preferences-round-{rnd.pk}.jsonl"'
     return response
+
+
+@login_required
+@require_GET
+def round_export_file(request: HtmxHttpRequest, project_id: int, round_id: int, container: str) -> FileResponse:
+    """The round's preference pairs as Parquet or a zipped Hugging Face `datasets` folder."""
+    rnd = selectors.round_get(user=request.user, project_id=project_id, round_id=round_id)
+    name = f"preferences-round-{rnd.pk}"
+    out = exports.preference_pairs_file(rounds=ComparisonRound.objects.filter(pk=rnd.pk), container=container,
+                                        folder=name)
+    return FileResponse(out, as_attachment=True, filename=f"{name}.{exports.FILE_EXTENSIONS[container]}")
 
 
 @login_required

@@ -105,6 +105,37 @@ def test_it_imports_a_valid_label_studio_export_exactly(tasks):
     assert [(r.external_id, r.text) for r in records] == [(str(t["id"]), t["data"]["text"]) for t in tasks]
 
 
+pairs = st.lists(st.fixed_dictionaries(
+    {"prompt": text, "chosen": text, "rejected": text, "task_type": task},
+    optional={"external_id": text, "context": st.lists(st.fixed_dictionaries({"speaker": st.sampled_from("AB"),
+                                                                                "text": text}), max_size=3)}),
+    min_size=1, max_size=6)
+
+
+@SETTINGS
+@given(pairs, st.sampled_from(["jsonl", "json"]))
+def test_it_imports_valid_preference_pairs_exactly(rows, container):
+    content = (json.dumps(rows, ensure_ascii=False) if container == "json"
+               else "\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    records, report = run(content, "preference", container)
+    assert report.ok, report.messages()
+    assert [(r.text, r.reference_answer, r.metadata["rejected"]) for r in records] == [
+        (r["prompt"], r["chosen"], r["rejected"]) for r in rows]
+    assert [[t["sender"] for t in r.context] for r in records] == [
+        [t["speaker"] for t in r.get("context", [])] for r in rows]
+
+
+@SETTINGS
+@given(pairs, st.integers(0, 5), st.sampled_from(["prompt", "chosen", "rejected"]),
+       st.sampled_from([None, 3, "", ["x"]]))
+def test_it_refuses_a_bad_pair_naming_its_line_and_field(rows, at, field, value):
+    at = at % len(rows)
+    rows[at] = {**rows[at], field: value}
+    _records, report = run("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "preference")
+    assert not report.ok
+    assert report.errors[0][0] == at + 1 and f"'{field}'" in report.errors[0][1], report.errors
+
+
 chat_line = st.tuples(st.integers(0, 3), st.sampled_from(["张三", "bob", "王二"]),
                       st.text(alphabet="怎么吗?？ab 测试xyz", min_size=1, max_size=12).filter(lambda s: s.strip()))
 
@@ -131,14 +162,14 @@ def test_it_keeps_every_chat_question_once_and_counts_every_dropped_turn(msgs):
 fragments = st.lists(st.sampled_from([
     '{"text": "a?"}', '{"text": 1}', '{"question": "b"}', "[", "]", ",", "{", "}", '"', "\\u", '"\\ud800"',
     '{"conversations": [{"from": "human", "value": "x"}]}', '{"messages": [{"role": "user", "content": "y"}]}',
-    '{"instruction": "i", "output": 2}', '{"data": {"text": "t"}}', "2024-03-01 09:00:00 a: why?",
+    '{"instruction": "i", "output": 2}', '{"data": {"text": "t"}}', '{"prompt": "p", "chosen": "c", "rejected": 1}', "2024-03-01 09:00:00 a: why?",
     "2024-99-01 09:00:00 a: x", "text,task_type", "a,b,c", '"unterminated', "\n", "\r\n", "\ufeff", "null",
     "1e999", "[[[[", "中文？", " ",
 ]), min_size=0, max_size=25).map("".join)
 
 
 @SETTINGS
-@given(fragments, st.sampled_from(["items", "alpaca", "sharegpt", "openai", "labelstudio", "chatlog"]),
+@given(fragments, st.sampled_from(["items", "alpaca", "sharegpt", "openai", "labelstudio", "chatlog", "preference"]),
        st.sampled_from(["jsonl", "json", "csv"]))
 def test_it_never_crashes_on_arbitrary_input(content, fmt, container):
     if fmt in ("labelstudio",) and container == "csv":

@@ -17,10 +17,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from labelstudio_app.env import env_int
+from labelstudio_app.jobs.services import JobFailed
+from labelstudio_app.labelling.services import annotations_import
 from labelstudio_app.projects import selectors, services
-from labelstudio_app.projects.exports import export_chunks, export_filename, export_queryset
+from labelstudio_app.projects.exports import export_chunks, export_columnar, export_filename, export_queryset
 from labelstudio_app.projects.importers import ImportFailed, Report, parse_path
 
 BATCH_SIZE = env_int("FLYWHEEL_IMPORT_BATCH_SIZE", 5000, minimum=1)
@@ -29,8 +32,8 @@ BATCH_PAUSE_MS = env_int("FLYWHEEL_IMPORT_BATCH_PAUSE_MS", 0, minimum=0)
 CHECK_PROGRESS_EVERY = 50_000
 
 
-class ImportRejected(Exception):
-    """The file has errors; nothing from it was stored."""
+class ImportRejected(JobFailed):
+    """The file has errors; nothing from it was stored. The user sees the message alone."""
 
 
 class _Progress:
@@ -63,16 +66,34 @@ def _batches(iterable, size: int):
 
 
 def import_run(ctx) -> dict:
+    """Imports the upload; a rejected file (bad lines, unreadable) is deleted with it, as a stored one is."""
     job = ctx.job
     params = job.params
-    path, fmt, options = Path(params["path"]), params.get("format", "auto"), params.get("options") or {}
+    path = Path(params["path"])
     already = selectors.item_count_for_job(job_id=job.pk)
     if already:
         ctx.log(f"an earlier attempt already stored {already} items; nothing to do")
+        services.import_upload_delete(path=str(path))
         return {"items": already, "filename": params.get("filename", "")}
     if not path.is_file():
-        raise ImportFailed(f"The uploaded file {params.get('filename', '')!r} is gone; upload it again.")
+        raise JobFailed(_("The uploaded file %(name)s is gone; upload it again.")
+                        % {"name": repr(params.get("filename", ""))})
+    try:
+        result = _import_file(ctx, path)
+    except ImportFailed as exc:
+        services.import_upload_delete(path=str(path))
+        raise JobFailed(str(exc)) from None
+    except ImportRejected:
+        services.import_upload_delete(path=str(path))
+        raise
+    services.import_upload_delete(path=str(path))
+    return result
 
+
+def _import_file(ctx, path: Path) -> dict:
+    job = ctx.job
+    params = job.params
+    fmt, options = params.get("format", "auto"), params.get("options") or {}
     project = selectors.project_get_for_job(project_id=job.project_id)
     schema = project.label_schema
     ctx.progress(done=0, total=0, message="Checking the file…")
@@ -85,8 +106,9 @@ def import_run(ctx) -> dict:
     if not report.ok:
         text = "\n".join(report.messages())
         ctx.log(text)
-        raise ImportRejected(f"{report.error_count} problem(s) in {params.get('filename', 'the file')}; "
-                             f"nothing was imported.\n{text}")
+        raise ImportRejected(_("%(count)s problem(s) in %(name)s; nothing was imported.")
+                             % {"count": report.error_count, "name": params.get("filename") or _("the file")}
+                             + "\n" + text)
 
     progress = _Progress(ctx)
     stored = annotations = 0
@@ -98,18 +120,19 @@ def import_run(ctx) -> dict:
             records = parse_path(path, report=second, fmt=fmt, options=options, schema=schema)
             for batch in _batches(records, BATCH_SIZE):
                 stored += services.items_insert(project_id=job.project_id, job_id=job.pk, records=batch)
-                annotations += services.import_annotations_store(project=project, job_id=job.pk, records=batch,
-                                                                 cache=annotators)
+                answers = services.import_annotations_resolve(project=project, job_id=job.pk, records=batch,
+                                                              cache=annotators)
+                annotations += annotations_import(project=project, answers=answers) if answers else 0
                 progress(done=stored, total=total)
                 if BATCH_PAUSE_MS:
                     time.sleep(BATCH_PAUSE_MS / 1000)
             if not second.ok or stored != total:  # the file changed between the two passes
-                raise ImportRejected("The file changed while it was being imported; nothing was imported.")
+                raise ImportRejected(_("The file changed while it was being imported; nothing was imported."))
     finally:
         progress.close()
-    services.import_upload_delete(path=str(path))
     ctx.log(f"imported {stored} items, {annotations} annotations; dropped {dict(report.dropped)}")
-    return {"items": stored, "annotations": annotations, "kept": report.kept, "dropped": dict(report.dropped), "format": fmt,
+    return {"items": stored, "annotations": annotations, "kept": report.kept, "dropped": dict(report.dropped),
+            "format": fmt,
             "filename": params.get("filename", ""), "lines": report.lines}
 
 
@@ -117,9 +140,10 @@ def export_run(ctx) -> dict:
     job = ctx.job
     project = selectors.project_get_for_job(project_id=job.project_id)
     fmt, scope = job.params.get("format", "jsonl"), job.params.get("scope", "labelled")
+    container = job.params.get("container", "native")
     folder = Path(settings.ARTIFACTS_DIR) / "exports"
     folder.mkdir(parents=True, exist_ok=True)
-    name = export_filename(project=project, fmt=fmt, suffix=f"-job{job.pk}")
+    name = export_filename(project=project, fmt=fmt, suffix=f"-job{job.pk}", container=container)
     tmp = folder / f".{name}.{os.getpid()}.part"
     total = export_queryset(project=project, scope=scope).count()
     ctx.progress(done=0, total=total, message="Exporting…")
@@ -131,11 +155,15 @@ def export_run(ctx) -> dict:
         ctx.progress(done=min(n, total), total=total)
 
     try:
-        with tmp.open("w", encoding="utf-8", newline="") as out:
-            for chunk in export_chunks(project=project, fmt=fmt, scope=scope, on_rows=on_rows):
-                out.write(chunk)
+        if container == "native":
+            with tmp.open("w", encoding="utf-8", newline="") as out:
+                for chunk in export_chunks(project=project, fmt=fmt, scope=scope, on_rows=on_rows):
+                    out.write(chunk)
+        else:  # the zip's folder is named like the file, so unzipping gives load_from_disk's argument
+            rows = export_columnar(project=project, fmt=fmt, scope=scope, container=container, path=tmp,
+                                   folder=name.removesuffix(".hf.zip"), on_rows=on_rows)
         tmp.replace(folder / name)
     finally:
         tmp.unlink(missing_ok=True)
     return {"file": name, "filename": name, "rows": rows, "bytes": (folder / name).stat().st_size,
-            "format": fmt, "scope": scope}
+            "format": fmt, "scope": scope, "container": container}

@@ -5,7 +5,8 @@
         ...
     report.ok, report.messages()
 
-One module per format (items, alpaca, sharegpt, openai_chat, labelstudio (three shapes), chatlog); the containers
+One module per format (items, alpaca, sharegpt, openai_chat, labelstudio (three shapes), chatlog, preference); the
+containers
 module reads JSONL, a JSON list (incrementally) and CSV. Every bad line lands in the report as
 (line, reason); a file that cannot be read at all raises ImportFailed.
 """
@@ -23,6 +24,7 @@ from labelstudio_app.projects.importers import (
     items,
     labelstudio,
     openai_chat,
+    preference,
     sharegpt,
 )
 from labelstudio_app.projects.importers.base import ImportFailed, Record, Report, check_head, iter_lines
@@ -30,11 +32,11 @@ from labelstudio_app.projects.importers.chatlog import ChatOptions
 from labelstudio_app.projects.importers.fields import emit
 
 FORMATS = ("auto", "items", "alpaca", "sharegpt", "openai", "labelstudio", "labelstudio_min", "labelstudio_csv",
-           "chatlog")
+           "chatlog", "preference")
 CONTAINERS = ("jsonl", "json", "csv")
 RECORD_BUILDERS: dict[str, Callable] = {
     "items": items.to_record, "alpaca": alpaca.to_record, "sharegpt": sharegpt.to_record,
-    "openai": openai_chat.to_record, "labelstudio": labelstudio.to_record,
+    "openai": openai_chat.to_record, "labelstudio": labelstudio.to_record, "preference": preference.to_record,
 }
 LABELSTUDIO_FORMATS = (labelstudio.JSON, *labelstudio.ROW_FORMATS)
 READERS = {"jsonl": containers.jsonl_objects, "json": containers.json_list_objects, "csv": containers.csv_objects}
@@ -70,6 +72,8 @@ def _format_of(obj) -> str:
             return "openai"
         if isinstance(obj.get("data"), dict):
             return "labelstudio"
+        if {"prompt", "chosen", "rejected"} <= obj.keys():
+            return "preference"
         if "instruction" in obj:
             return "alpaca"
     return "items"
