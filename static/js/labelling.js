@@ -110,6 +110,17 @@
     input.dispatchEvent(new Event("change", { bubbles: true }));
   }
   document.addEventListener("htmx:afterSwap", function () { picked = null; level1 = null; });
+  // Tab into a keyed question (its rating buttons) picks it too, so its number keys answer what has the focus.
+  document.addEventListener("focusin", function (event) {
+    var box = card() && event.target.closest && event.target.closest("fieldset[data-question]");
+    if (!box) { return; }
+    var name = box.getAttribute("data-question");
+    var questions = keymap().questions || [];
+    for (var i = 0; i < questions.length; i++) {
+      if (questions[i].name === name) { if (!picked || picked.name !== name) { pick(questions[i]); } return; }
+    }
+    unpick();
+  });
 
   document.addEventListener("keydown", function (event) {
     if (!card() || event.altKey || event.metaKey || event.isComposing) { return; }

@@ -141,3 +141,19 @@ def test_each_speaker_badge_is_one_element_with_its_letter(e2e, page_as):
         for b in badges:
             assert len(b["text"]) == 1 and b["children"] == 0 and b["square"] and b["hit"], b
             assert b["circles"] == 1 and b["pseudo"] in ("none", "normal"), b
+
+
+def test_tab_into_a_rating_gives_its_number_keys_to_it(e2e, page_as):
+    world = e2e.world
+    _project(world, 1)
+    page = page_as("annotator")
+    page.goto(f"/projects/{world.project.pk}/label/")
+    page.keyboard.press("2")  # needs_context: no
+    for _ in range(40):  # Tab through the links and fields until the focus is on the rating
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.name") == "q_clarity":
+            break
+    page.keyboard.press("3")
+    e2e.shot(page, "tabbed-into-rating")
+    assert page.locator('input[name="q_clarity"]:checked').get_attribute("value") == "3"
+    assert page.locator('input[name="q_needs_context"]:checked').get_attribute("value") == "no"
