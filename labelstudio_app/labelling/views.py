@@ -15,6 +15,7 @@ from labelstudio_app.core.errors import Conflict
 from labelstudio_app.core.http import HtmxHttpRequest, errors_split
 from labelstudio_app.labelling import selectors, services
 from labelstudio_app.labelling.forms import SchemaForm, annotation_values_from_post
+from labelstudio_app.labelling.keys import page_keys
 from labelstudio_app.labelling.widgets import item_suggestions, schema_widgets
 from labelstudio_app.projects.answers import values_readable
 from labelstudio_app.projects.chat import item_conversation
@@ -28,10 +29,12 @@ from labelstudio_app.projects.selectors import (
 
 def _card(request, project, *, item, values=None, errors=None, editing=None, notice="") -> dict:
     field_errors, general = errors_split(errors) if errors else ({}, [])
+    keys = page_keys(project.label_schema, has_item=item is not None, can_skip=editing is None)
     return {
         "project": project, "item": item, "editing": editing, "notice": notice, "general_errors": general,
         "conversation": item_conversation(item) if item else [],
-        "widgets": schema_widgets(project.label_schema, values, field_errors),
+        "keys": keys, "keys_json": json.dumps(keys, ensure_ascii=False),
+        "widgets": schema_widgets(project.label_schema, values, field_errors, keys=keys),
         "suggestions": item_suggestions(project.label_schema, item),
         "progress": selectors.label_progress(user=request.user, project=project),
         "back_before": editing.pk if editing else None,

@@ -1,6 +1,7 @@
 """What the templates render for a schema: each question with its options and the current answer marked.
 Presentation only (no database)."""
 from labelstudio_app.labelling.forms import FIELD_PREFIX
+from labelstudio_app.labelling.keys import keys_by_question
 from labelstudio_app.labelling.schema import LIST_KINDS, TASK_TYPE_SEPARATOR
 from labelstudio_app.projects.answers import values_readable
 
@@ -14,8 +15,10 @@ def _task_type_choices(question: dict, current) -> list[dict]:
 
 
 def schema_widgets(schema: list[dict], values: dict | None = None,
-                   errors: dict[str, list[str]] | None = None) -> list[dict]:
+                   errors: dict[str, list[str]] | None = None, keys: dict | None = None) -> list[dict]:
+    """`keys` (labelling.keys.page_keys) adds the picking letter and number keys where the page's handler has them."""
     values, errors = values or {}, errors or {}
+    picking = keys_by_question(keys) if keys else {}
     widgets = []
     for question in schema:
         name = question["name"]
@@ -29,6 +32,11 @@ def schema_widgets(schema: list[dict], values: dict | None = None,
             widget["choices"] = _task_type_choices(question, current)
         if question["kind"] == "rating":
             widget["scale"] = [{"value": v, "checked": v == current} for v in range(question["min"], question["max"] + 1)]
+        if name in picking:
+            widget["pick"] = picking[name]
+            points = {p["value"] for p in picking[name].get("points", [])}
+            for s in widget.get("scale", []):
+                s["key"] = str(s["value"]) if str(s["value"]) in points else ""
         widgets.append(widget)
     return widgets
 

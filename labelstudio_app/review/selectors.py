@@ -18,7 +18,7 @@ from labelstudio_app.evaluation.models import ModelVersion
 from labelstudio_app.projects.chat import anonymise_context
 from labelstudio_app.projects.models import Item, Project
 from labelstudio_app.projects.selectors import project_get_for_manager
-from labelstudio_app.review.models import Comparison, ComparisonRound, Judgment
+from labelstudio_app.review.models import Comparison, ComparisonClaim, ComparisonRound, Judgment
 
 # ---- rounds (managers) -----------------------------------------------------------------------------------
 
@@ -95,6 +95,7 @@ class Card:
     task_type: str
     left: str
     right: str
+    identical: bool = False  # the same text on both sides (leading and trailing spaces aside): a tie
 
 
 def comparison_get_for_reviewer(*, project: Project, public_id: str) -> Comparison:
@@ -116,7 +117,16 @@ def comparison_card(*, comparison: Comparison) -> Card:
     left, right = (text_a, text_b) if comparison.left_is_a else (text_b, text_a)
     item = comparison.item
     return Card(public_id=comparison.public_id, text=item.text, context=anonymise_context(item.context),
-                task_type=item.task_type, left=left, right=right)
+                task_type=item.task_type, left=left, right=right, identical=left.strip() == right.strip())
+
+
+def review_left_in_round(*, comparison: Comparison, user) -> int:
+    """Comparisons of this comparison's round still waiting for this reviewer, this one included: not
+    withdrawn, not full, never judged or skipped by them. A count only: it names no model, version or side."""
+    rnd = comparison.round
+    passed = ComparisonClaim.objects.filter(reviewer=user).exclude(state=ComparisonClaim.State.OPEN)
+    return (Comparison.objects.filter(round=rnd, withdrawn=False, judgments_count__lt=rnd.overlap)
+            .exclude(judgments__reviewer=user).exclude(pk__in=passed.values("comparison_id")).count())
 
 
 def review_progress(*, project: Project, user) -> dict:

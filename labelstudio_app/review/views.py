@@ -31,6 +31,7 @@ def _review_context(request, project, comparison, form=None, notice: str = "") -
     form = form or JudgmentForm()
     return {"project": project, "roles": roles,
             "card": selectors.comparison_card(comparison=comparison) if comparison else None,
+            "left_in_round": selectors.review_left_in_round(comparison=comparison, user=request.user) if comparison else 0,
             "form": form, "notice": notice, "score_rows": _score_rows(form),
             "progress": selectors.review_progress(project=project, user=request.user)}
 

@@ -71,3 +71,24 @@ def test_it_shows_hostile_candidate_text_as_text(e2e, page_as):
     manager.wait_for_timeout(300)
     assert_inert(manager)
     e2e.shot(manager, "hostile-round-name")
+
+
+def test_it_says_identical_answers_are_a_tie_and_counts_what_is_left(e2e, page_as):
+    world = e2e.world
+    mv_a, mv_b, items = review_setup(world.project, n_items=2, texts=[("一样的回答", "一样的回答"), ("一样的回答", "一样的回答")])
+    services.round_create(project=world.project, user=world.users["manager"], name="Marmoset vs Narwhal",
+                          model_a=mv_a, model_b=mv_b, items=items)
+    page = page_as("reviewer")
+    page.goto(f"/projects/{world.project.pk}/review/")
+    assert "judge them as a tie" in page.inner_text("#review-identical")
+    assert page.inner_text("#review-left") == "2 comparisons left for you in this round (this one included)."
+    e2e.shot(page, "identical-2-left")
+    action = _form_action(page)
+    for key in "333333t":
+        page.keyboard.press(key)
+    page.keyboard.press("Enter")
+    page.wait_for_function("a => document.querySelector('[data-review-form]').getAttribute('action') !== a",
+                           arg=action)
+    assert page.inner_text("#review-left").startswith("1 comparison left")
+    e2e.shot(page, "identical-1-left")
+    assert not [s for s in [*_secrets(mv_a, mv_b), "Marmoset", "Narwhal"] if s in page.content()]

@@ -136,12 +136,12 @@ def test_it_serves_and_stores_in_a_fixed_number_of_queries(world, client_as, dja
     client = client_as(user)
     url = reverse("review-next", kwargs={"project_id": world.project.pk})
     client.get(url)  # session, first lease
-    with django_assert_num_queries(9):  # the lease they hold
+    with django_assert_num_queries(10):  # the lease they hold (and one count: comparisons left in the round)
         r = client.get(url, HTTP_HX_REQUEST="true")
     assert r.status_code == 200
     for _ in range(3):
         public_id = Comparison.objects.get(claims__reviewer=user, claims__state="open").public_id
-        with django_assert_num_queries(20):  # judgment stored (after a fresh "judged already?" read), then a new lease and its card
+        with django_assert_num_queries(21):  # judgment stored (after a fresh "judged already?" read), then a new lease and its card
             r = client.post(reverse("review-submit", kwargs={"project_id": world.project.pk, "public_id": public_id}),
                             SCORES, HTTP_HX_REQUEST="true")
         assert r.status_code == 200 and public_id not in r.content.decode()
