@@ -31,7 +31,6 @@ class JudgmentForm(forms.Form):
                     choices=SCORE_CHOICES, coerce=int, label=label,
                     error_messages={"required": _("Score %(label)s from 1 to 5.") % {"label": label}})
 
-
     def scores(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k.startswith(("left_", "right_"))}
 
