@@ -20,7 +20,8 @@ def _question(project, name: str) -> dict:
     for q in selectors.question_list_single_choice(project=project):
         if q.get("name") == name:
             return q
-    raise ValidationError({"question": f"'{name}' is not a single-choice question of this project"})
+    raise ValidationError({"question": _("'%(name)s' is not a single-choice question of this project")
+                                       % {"name": name}})
 
 
 @transaction.atomic
@@ -36,17 +37,18 @@ def audit_run_create(*, project, user, question: str, model_versions, positive_c
     versions = list(model_versions)
     errors = {}
     if not versions:
-        errors["model_versions"] = "choose at least one model version"
+        errors["model_versions"] = _("choose at least one model version")
     if any(mv.project_id != project.pk for mv in versions):
-        errors["model_versions"] = "every model version must belong to this project"
+        errors["model_versions"] = _("every model version must belong to this project")
     if positive_class and positive_class not in options:
-        errors["positive_class"] = f"'{positive_class}' is not an option of '{question}' ({', '.join(options)})"
+        errors["positive_class"] = _("'%(value)s' is not an option of '%(question)s' (%(all)s)") % {
+            "value": positive_class, "question": question, "all": ", ".join(options)}
     if metric not in AuditRun.Metric.values:
-        errors["metric"] = f"choose one of {', '.join(AuditRun.Metric.values)}"
+        errors["metric"] = _("choose one of %(all)s") % {"all": ", ".join(AuditRun.Metric.values)}
     if not (0 <= temperature <= 2):
-        errors["temperature"] = "must be between 0 and 2"
+        errors["temperature"] = _("must be between 0 and 2")
     if not (1 <= max_new_tokens <= 4096):
-        errors["max_new_tokens"] = "must be between 1 and 4096"
+        errors["max_new_tokens"] = _("must be between 1 and 4096")
     if not (template or project.prompt_template).strip() and not project.training_template:
         errors["template"] = _("the project has no prompt template; write one here ({text}, {context})")
     if scope not in AuditRun.Scope.values:
@@ -67,7 +69,8 @@ def audit_run_create(*, project, user, question: str, model_versions, positive_c
         if not item_ids and not errors:
             errors["snapshot"] = _("the snapshot has no labelled held-out item for '%(q)s'") % {"q": question}
     if not item_ids and not errors:
-        errors["question"] = f"no item has a final label for '{question}' yet"
+        errors["question"] = _("no item has a final label for '%(question)s' yet") % {"question": question}
+
     if errors:
         raise ValidationError(errors)
     run = AuditRun.objects.create(

@@ -84,7 +84,9 @@ def forest(rows: list[dict], *, title: str, lo: float = 0.0, hi: float = 1.0, re
             "axis_y": axis_y, "tick_y": axis_y + 16, "ticks": ticks, "rows": out,
             "ref_x": x(ref) if ref is not None and lo <= ref <= hi else None,
             "empty": None if rows else (empty or _("No data yet.")),
-            "table": {"head": ["", value_name or _("Value"), _("95% interval"), "n"],
+            "table": {"head": ["", value_name or _("Value"),
+                               # xgettext:no-python-format ("% i" is no placeholder; msgfmt refused "95% 区间")
+                               _("95% interval"), "n"],
                       "rows": [[r["label"], r["value"], r["interval"], r["n"].removeprefix("n=")] for r in out]}}
 
 

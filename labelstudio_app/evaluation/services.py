@@ -49,7 +49,9 @@ def _storable_check(field: str, value, where: str = "") -> None:
         elif _SURROGATE.search(value):
             problem = _("contains a lone surrogate (e.g. \\ud800), which is not valid Unicode.")
         if problem:
-            raise ValidationError({field: f"{where}: {problem}" if where else problem})
+            raise ValidationError({field: _("%(where)s: %(problem)s") % {"where": where, "problem": problem}
+                                   if where else problem})
+
     elif isinstance(value, dict):
         for key, inner in value.items():
             if isinstance(key, str):

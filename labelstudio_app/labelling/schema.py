@@ -29,53 +29,65 @@ RATING_LOW, RATING_HIGH = 0, 100  # the page draws one button per point, so the 
 
 def _where(index: int, question) -> str:
     name = question.get("name") if isinstance(question, dict) else None
-    return f"question {index + 1}" + (f" ({name})" if isinstance(name, str) and name else "")
+    if isinstance(name, str) and name:
+        return _("question %(n)s (%(name)s)") % {"n": index + 1, "name": name}
+    return _("question %(n)s") % {"n": index + 1}
 
 
 def _check_options(where: str, kind: str, options, keys_seen: dict[str, str]) -> list[dict]:
     if not isinstance(options, list) or not options:
-        raise ValidationError(f"{where}: 'options' must be a non-empty list")
+        raise ValidationError(_("%(where)s: 'options' must be a non-empty list") % {"where": where})
     clean, values = [], set()
     for j, option in enumerate(options, start=1):
         if not isinstance(option, dict):
-            raise ValidationError(f"{where}: option {j} must be an object with value, label and key")
+            raise ValidationError(_("%(where)s: option %(j)s must be an object with value, label and key")
+                                  % {"where": where, "j": j})
         value = option.get("value")
         if not isinstance(value, str) or not value.strip():
-            raise ValidationError(f"{where}: option {j} needs a non-empty string 'value'")
+            raise ValidationError(_("%(where)s: option %(j)s needs a non-empty string 'value'") % {"where": where, "j": j})
         if value in values:
-            raise ValidationError(f"{where}: option value '{value}' is used twice")
+            raise ValidationError(_("%(where)s: option value '%(value)s' is used twice") % {"where": where, "value": value})
         values.add(value)
         label = option.get("label", value)
         if not isinstance(label, str):
-            raise ValidationError(f"{where}: option '{value}' has a 'label' that is not a string")
+            raise ValidationError(_("%(where)s: option '%(value)s' has a 'label' that is not a string")
+                                  % {"where": where, "value": value})
         key = option.get("key")
         if key is None and kind == "single_choice":
-            raise ValidationError(f"{where}: option '{value}' needs a 'key' (one character)")
+            raise ValidationError(_("%(where)s: option '%(value)s' needs a 'key' (one character)")
+                                  % {"where": where, "value": value})
         if key is not None:
             if not isinstance(key, str) or len(key) != 1 or key.isspace():
-                raise ValidationError(f"{where}: option '{value}' has key {key!r}; a key is one visible character")
+                raise ValidationError(_("%(where)s: option '%(value)s' has key %(key)r; a key is one visible character")
+                                      % {"where": where, "value": value, "key": key})
             if key.lower() in RESERVED_KEYS:
-                raise ValidationError(f"{where}: option key '{key}' is reserved (s skips, u goes back, ? shows help)")
+                raise ValidationError(_("%(where)s: option key '%(key)s' is reserved (s skips, u goes back, ? shows help)")
+                                      % {"where": where, "key": key})
             if key in keys_seen:
-                raise ValidationError(f"{where}: option key '{key}' is used twice (also by {keys_seen[key]})")
-            keys_seen[key] = f"{where} option '{value}'"
+                raise ValidationError(_("%(where)s: option key '%(key)s' is used twice (also by %(other)s)")
+                                      % {"where": where, "key": key, "other": keys_seen[key]})
+            keys_seen[key] = _("%(where)s option '%(value)s'") % {"where": where, "value": value}
         clean.append({"value": value, "label": label, **({"key": key} if key is not None else {})})
     return clean
 
 
 def _check_taxonomy(where: str, taxonomy) -> dict[str, list[str]]:
     if not isinstance(taxonomy, dict) or not taxonomy:
-        raise ValidationError(f"{where}: 'taxonomy' must be a non-empty object {{level1: [level2, ...]}}")
+        raise ValidationError(_("%(where)s: 'taxonomy' must be a non-empty object {level1: [level2, ...]}")
+                              % {"where": where})
     clean = {}
     for level1, level2s in taxonomy.items():
         if not level1.strip() or TASK_TYPE_SEPARATOR.strip() in level1:
-            raise ValidationError(f"{where}: taxonomy name '{level1}' must be non-empty and contain no '/'")
+            raise ValidationError(_("%(where)s: taxonomy name '%(name)s' must be non-empty and contain no '/'")
+                                  % {"where": where, "name": level1})
         if not isinstance(level2s, list) or not all(isinstance(x, str) and x.strip() for x in level2s):
-            raise ValidationError(f"{where}: taxonomy '{level1}' must map to a list of non-empty strings")
+            raise ValidationError(_("%(where)s: taxonomy '%(name)s' must map to a list of non-empty strings")
+                                  % {"where": where, "name": level1})
         if len(set(level2s)) != len(level2s):
-            raise ValidationError(f"{where}: taxonomy '{level1}' lists a sub-type twice")
+            raise ValidationError(_("%(where)s: taxonomy '%(name)s' lists a sub-type twice") % {"where": where, "name": level1})
         if any("/" in x for x in level2s):
-            raise ValidationError(f"{where}: taxonomy '{level1}' has a sub-type containing '/'")
+            raise ValidationError(_("%(where)s: taxonomy '%(name)s' has a sub-type containing '/'")
+                                  % {"where": where, "name": level1})
         clean[level1] = list(level2s)
     return clean
 
@@ -83,29 +95,31 @@ def _check_taxonomy(where: str, taxonomy) -> dict[str, list[str]]:
 def _check_int(where: str, question: dict, field: str):
     value = question.get(field)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ValidationError(f"{where}: '{field}' must be an integer")
+        raise ValidationError(_("%(where)s: '%(field)s' must be an integer") % {"where": where, "field": field})
     return value
 
 
 def _check_question(index: int, question, names: set, keys_seen: dict) -> dict:
     where = _where(index, question)
     if not isinstance(question, dict):
-        raise ValidationError(f"{where}: must be an object with name and kind")
+        raise ValidationError(_("%(where)s: must be an object with name and kind") % {"where": where})
     name = question.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX or not name.replace("_", "a").isalnum():
-        raise ValidationError(f"{where}: 'name' must be 1-{NAME_MAX} letters, digits or underscores")
+        raise ValidationError(_("%(where)s: 'name' must be 1-%(max)s letters, digits or underscores")
+                              % {"where": where, "max": NAME_MAX})
     if name in names:
-        raise ValidationError(f"{where}: name '{name}' is used twice")
+        raise ValidationError(_("%(where)s: name '%(name)s' is used twice") % {"where": where, "name": name})
     names.add(name)
     kind = question.get("kind")
     if kind not in KINDS:
-        raise ValidationError(f"{where}: 'kind' is {kind!r}; use one of {', '.join(KINDS)}")
+        raise ValidationError(_("%(where)s: 'kind' is %(kind)r; use one of %(all)s")
+                              % {"where": where, "kind": kind, "all": ", ".join(KINDS)})
     label = question.get("label", name)
     if not isinstance(label, str):
-        raise ValidationError(f"{where}: 'label' must be a string")
+        raise ValidationError(_("%(where)s: 'label' must be a string") % {"where": where})
     required = question.get("required", False)
     if not isinstance(required, bool):
-        raise ValidationError(f"{where}: 'required' must be true or false")
+        raise ValidationError(_("%(where)s: 'required' must be true or false") % {"where": where})
     clean = {"name": name, "kind": kind, "label": label, "required": required}
     if kind in OPTION_KINDS:
         clean["options"] = _check_options(where, kind, question.get("options"), keys_seen)
@@ -114,7 +128,8 @@ def _check_question(index: int, question, names: set, keys_seen: dict) -> dict:
     elif kind == "rating":
         low, high = _check_int(where, question, "min"), _check_int(where, question, "max")
         if low >= high:
-            raise ValidationError(f"{where}: 'min' ({low}) must be below 'max' ({high})")
+            raise ValidationError(_("%(where)s: 'min' (%(low)s) must be below 'max' (%(high)s)")
+                                  % {"where": where, "low": low, "high": high})
         if low < RATING_LOW or high > RATING_HIGH:
             raise ValidationError(_("%(where)s: 'min' and 'max' must be between %(low)s and %(high)s")
                                   % {"where": where, "low": RATING_LOW, "high": RATING_HIGH})
@@ -122,7 +137,8 @@ def _check_question(index: int, question, names: set, keys_seen: dict) -> dict:
     elif kind == "text" and "max_length" in question:
         max_length = _check_int(where, question, "max_length")
         if not 1 <= max_length <= TEXT_MAX:
-            raise ValidationError(f"{where}: 'max_length' must be between 1 and {TEXT_MAX}")
+            raise ValidationError(_("%(where)s: 'max_length' must be between 1 and %(max)s")
+                                  % {"where": where, "max": TEXT_MAX})
         clean["max_length"] = max_length
     return clean
 
@@ -130,7 +146,7 @@ def _check_question(index: int, question, names: set, keys_seen: dict) -> dict:
 def schema_validate(schema) -> list[dict]:
     """Returns the schema normalised (defaults filled in); raises ValidationError naming the question and field."""
     if not isinstance(schema, list):
-        raise ValidationError("the schema must be a list of questions")
+        raise ValidationError(_("the schema must be a list of questions"))
     names: set[str] = set()
     keys_seen: dict[str, str] = {}
     return [_check_question(i, q, names, keys_seen) for i, q in enumerate(schema)]
@@ -145,61 +161,64 @@ def _answer_clean(question: dict, value):
     if kind == "single_choice":
         allowed = [o["value"] for o in question["options"]]
         if value not in allowed:
-            raise ValidationError({name: f"'{value}' is not one of {', '.join(allowed)}"})
+            raise ValidationError({name: _("'%(value)s' is not one of %(all)s") % {"value": value, "all": ", ".join(allowed)}})
         return value
     if kind in LIST_KINDS:
         allowed = [o["value"] for o in question["options"]]
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list):
-            raise ValidationError({name: "must be a list of options"})
+            raise ValidationError({name: _("must be a list of options")})
         unknown = [v for v in value if v not in allowed]
         if unknown:
-            raise ValidationError({name: f"unknown option(s) {', '.join(map(str, unknown))}"})
+            raise ValidationError({name: _("unknown option(s) %(names)s") % {"names": ", ".join(map(str, unknown))}})
         return [v for v in allowed if v in value]  # schema order, no duplicates
     if kind == "task_type":
         if not isinstance(value, str):
-            raise ValidationError({name: "must be a task type such as 'level1 / level2'"})
-        level1, _, level2 = (part.strip() for part in value.partition("/"))
+            raise ValidationError({name: _("must be a task type such as 'level1 / level2'")})
+        level1, _sep, level2 = (part.strip() for part in value.partition("/"))
         taxonomy = question["taxonomy"]
         if level1 not in taxonomy:
-            raise ValidationError({name: f"unknown task type '{level1}'; use one of {', '.join(taxonomy)}"})
+            raise ValidationError({name: _("unknown task type '%(type)s'; use one of %(all)s")
+                                  % {"type": level1, "all": ", ".join(taxonomy)}})
         if level2 and level2 not in taxonomy[level1]:
-            raise ValidationError({name: f"'{level2}' is not a sub-type of '{level1}'"})
+            raise ValidationError({name: _("'%(sub)s' is not a sub-type of '%(type)s'") % {"sub": level2, "type": level1}})
         if not level2 and taxonomy[level1]:
-            raise ValidationError({name: f"choose a sub-type of '{level1}': {', '.join(taxonomy[level1])}"})
+            raise ValidationError({name: _("choose a sub-type of '%(type)s': %(all)s")
+                                  % {"type": level1, "all": ", ".join(taxonomy[level1])}})
         return f"{level1}{TASK_TYPE_SEPARATOR}{level2}" if level2 else level1
     if kind == "rating":
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool) or not question["min"] <= value <= question["max"]:
-            raise ValidationError({name: f"must be a whole number from {question['min']} to {question['max']}"})
+            raise ValidationError({name: _("must be a whole number from %(min)s to %(max)s")
+                                  % {"min": question["min"], "max": question["max"]}})
         return value
     # text
     if not isinstance(value, str):
-        raise ValidationError({name: "must be text"})
+        raise ValidationError({name: _("must be text")})
     value = value.strip()
     limit = question.get("max_length", TEXT_MAX)
     if len(value) > limit:  # characters, not bytes: CJK counts one per character
-        raise ValidationError({name: f"is {len(value)} characters long; the limit is {limit}"})
+        raise ValidationError({name: _("is %(n)s characters long; the limit is %(limit)s") % {"n": len(value), "limit": limit}})
     return value
 
 
 def annotation_validate(*, schema: list[dict], values) -> dict:
     """Returns the values normalised to the schema; raises ValidationError({field: message}) naming each bad field."""
     if not isinstance(values, dict):
-        raise ValidationError("an annotation must be an object {question name: answer}")
+        raise ValidationError(_("an annotation must be an object {question name: answer}"))
     questions = {q["name"]: q for q in schema}
     errors: dict[str, str] = {}
     unknown = sorted(set(values) - set(questions))
     for name in unknown:
-        errors[name] = "is not a question of this project's schema"
+        errors[name] = _("is not a question of this project's schema")
     clean = {}
     for name, question in questions.items():
         value = values.get(name)
         if _is_empty(value):
             if question.get("required"):
-                errors[name] = "is required"
+                errors[name] = _("is required")
             continue
         try:
             answer = _answer_clean(question, value)
@@ -209,7 +228,7 @@ def annotation_validate(*, schema: list[dict], values) -> dict:
         if not _is_empty(answer):
             clean[name] = answer
         elif question.get("required"):
-            errors[name] = "is required"
+            errors[name] = _("is required")
     if errors:
-        raise ValidationError({k: f"{k}: {v}" for k, v in errors.items()})
+        raise ValidationError({k: _("%(field)s: %(problem)s") % {"field": k, "problem": v} for k, v in errors.items()})
     return clean

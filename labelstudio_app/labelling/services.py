@@ -270,7 +270,7 @@ def annotation_review(*, annotation: Annotation, user, action: str, values=None)
     if annotation.annotator_id == user.pk:
         raise PermissionDenied(_("You cannot review your own annotation."))
     if action not in QA_ACTIONS:
-        raise ValidationError({"action": f"action: must be one of {', '.join(QA_ACTIONS)}"})
+        raise ValidationError({"action": _("action: must be one of %(all)s") % {"all": ", ".join(QA_ACTIONS)}})
     project = annotation.item.project
     clean = annotation_validate(schema=project.label_schema, values=values) if action == "fix" else None
     now = timezone.now()
@@ -284,7 +284,8 @@ def annotation_review(*, annotation: Annotation, user, action: str, values=None)
             if Annotation.objects.filter(pk=annotation.pk, status=Status.SUBMITTED).exists():
                 raise ValidationError({"action": _("action: this annotation is not waiting for QA (its item "
                                                    "does not have all its annotations yet)")})
-            raise ValidationError({"action": "action: this annotation was already reviewed"})
+            raise ValidationError({"action": _("action: this annotation was already reviewed")})
+
         if action == "reject":
             Assignment.objects.filter(item=item, annotator_id=annotation.annotator_id).update(state=State.REJECTED)
         else:  # the reviewer's decision settles the item: the others' pending annotations leave the QA queue

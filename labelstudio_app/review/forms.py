@@ -26,10 +26,10 @@ class JudgmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         for side, side_label in (("left", _("Left")), ("right", _("Right"))):
             for d in DIMENSIONS:
+                label = _("%(side)s · %(dimension)s") % {"side": side_label, "dimension": DIMENSION_LABELS[d]}
                 self.fields[f"{side}_{d}"] = forms.TypedChoiceField(
-                    choices=SCORE_CHOICES, coerce=int, label=f"{side_label} · {DIMENSION_LABELS[d]}",
-                    error_messages={"required": _("Score %(label)s from 1 to 5.") % {
-                        "label": f"{side_label} · {DIMENSION_LABELS[d]}"}})
+                    choices=SCORE_CHOICES, coerce=int, label=label,
+                    error_messages={"required": _("Score %(label)s from 1 to 5.") % {"label": label}})
 
     def scores(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k.startswith(("left_", "right_"))}

@@ -174,11 +174,12 @@ def hyperparams_validate(data: dict | None, *, model_config: dict | None = None)
         try:
             value = _coerce(name, raw, kind)
         except ValueError as exc:
-            errors.setdefault(name, []).append(f"{exc} ({raw!r})")
+            errors.setdefault(name, []).append(_("%(problem)s (%(value)r)") % {"problem": exc, "value": raw})
             continue
         problem = _check_bounds(value, f.metadata) if kind is not list and kind is not bool else None
         if problem:
-            errors.setdefault(name, []).append(f"{problem} ({value})")
+            errors.setdefault(name, []).append(_("%(problem)s (%(value)s)") % {"problem": problem, "value": value})
+
         clean[name] = value
     if model_config:
         limit = model_config.get("max_position_embeddings")

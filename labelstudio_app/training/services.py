@@ -47,12 +47,14 @@ def snapshot_verify(*, snapshot: DatasetSnapshot) -> Path:
     (the file on disk no longer has the hash recorded at creation)."""
     path = snapshot_file(snapshot)
     if not path.exists():
-        raise Conflict(f"snapshot {snapshot.name!r}: its file {snapshot.path} is missing", code="snapshot_missing")
+        raise Conflict(_("snapshot %(name)r: its file %(path)s is missing") % {"name": snapshot.name, "path": snapshot.path},
+                       code="snapshot_missing")
     actual = file_sha256(path)
     if actual != snapshot.sha256:
-        raise Conflict(f"snapshot {snapshot.name!r}: the file {snapshot.path} was changed after it was "
-                       f"made (sha256 {actual[:12]}… instead of {snapshot.sha256[:12]}…); refusing to train "
-                       "on it. Make a new snapshot.", code="snapshot_tampered")
+        raise Conflict(_("snapshot %(name)r: the file %(path)s was changed after it was made (sha256 %(actual)s… "
+                         "instead of %(recorded)s…); refusing to train on it. Make a new snapshot.")
+                       % {"name": snapshot.name, "path": snapshot.path, "actual": actual[:12],
+                          "recorded": snapshot.sha256[:12]}, code="snapshot_tampered")
     return path
 
 
@@ -62,8 +64,10 @@ def snapshot_heldout_verify(*, snapshot: DatasetSnapshot) -> Path | None:
         return None
     path = Path(settings.ARTIFACTS_DIR) / snapshot.heldout_path
     if not path.exists() or file_sha256(path) != snapshot.heldout_sha256:
-        raise Conflict(f"snapshot {snapshot.name!r}: its held-out file {snapshot.heldout_path} is missing or "
-                       "was changed after it was made; make a new snapshot.", code="snapshot_tampered")
+        raise Conflict(_("snapshot %(name)r: its held-out file %(path)s is missing or was changed after it was made; "
+                         "make a new snapshot.") % {"name": snapshot.name, "path": snapshot.heldout_path},
+                       code="snapshot_tampered")
+
     return path
 
 
