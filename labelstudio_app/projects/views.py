@@ -26,6 +26,7 @@ from labelstudio_app.projects.forms import (
     MemberAddForm,
     ProjectForm,
 )
+from labelstudio_app.projects.importers import LABELSTUDIO_FORMATS
 from labelstudio_app.projects.loop import project_loop
 from labelstudio_app.projects.models import Item
 from labelstudio_app.projects.selectors import project_roles
@@ -170,7 +171,9 @@ def import_preview(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
             preview = services.import_preview(path=path, fmt=form.cleaned_data["format"], options=options,
                                               schema=project.label_schema)
             saved["options"] = options
-            if preview["report"]["errors"]:  # the import would be refused: the file is not kept
+            # The import would be refused: the file is not kept, unless a changed Label Studio mapping (the
+            # preview's table) can still make it import.
+            if preview["report"]["errors"] and preview["format"] not in LABELSTUDIO_FORMATS:
                 services.import_upload_delete(path=str(path))
         except ValidationError as exc:
             form.add_error("file", exc)
