@@ -25,6 +25,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 import regex as bounded_re
+from django.utils.translation import gettext as _
 
 REGEX_MAX_LENGTH = 500
 REGEX_TIMEOUT_S = 0.05  # per answer; a sane answer regex takes microseconds
@@ -50,6 +51,14 @@ class Option:
     keywords: tuple[str, ...] = ()
 
 
+class BadParserSetting(ValueError):
+    """A keyword or regex setting the parser cannot use; `field` names which, for the form."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class ParserConfig:
     """How answers map to options. `keywords` maps an option value to extra words that mean it."""
@@ -64,7 +73,8 @@ class ParserConfig:
         keywords = keywords or {}
         unknown = set(keywords) - {o["value"] for o in question.get("options", [])}
         if unknown:
-            raise ValueError(f"keywords name options the question does not have: {', '.join(sorted(unknown))}")
+            raise BadParserSetting("keywords", _("keywords name options the question does not have: %(options)s")
+                                   % {"options": ", ".join(sorted(unknown))})
         options = tuple(
             Option(value=o["value"], label=o.get("label") or "", key=o.get("key") or "",
                    keywords=tuple(k for k in keywords.get(o["value"], []) if k and k.strip()))
@@ -73,7 +83,8 @@ class ParserConfig:
         if regex:
             compiled = regex_compile(regex)
             if compiled.groups < 1:
-                raise ValueError("the regex needs a group around the answer, e.g. 答案[是:：]\\s*(\\w+)")
+                raise BadParserSetting("regex", _("the regex needs a group around the answer, e.g. %(example)s")
+                                       % {"example": "答案[是:：]\\s*(\\w+)"})
             _regex_probe(compiled)
         return cls(options=options, regex=regex, use_keywords=use_keywords)
 
@@ -91,11 +102,11 @@ class ParseResult:
 
 def regex_compile(regex: str) -> bounded_re.Pattern:
     if len(regex) > REGEX_MAX_LENGTH:
-        raise ValueError(f"the regex is longer than {REGEX_MAX_LENGTH} characters")
+        raise BadParserSetting("regex", _("the regex is longer than %(n)s characters") % {"n": REGEX_MAX_LENGTH})
     try:
         return bounded_re.compile(regex, bounded_re.IGNORECASE)
     except bounded_re.error as exc:
-        raise ValueError(f"the regex does not compile: {exc}") from None
+        raise BadParserSetting("regex", _("the regex does not compile: %(error)s") % {"error": exc}) from None
 
 
 def _regex_probe(compiled: bounded_re.Pattern) -> None:
@@ -103,8 +114,8 @@ def _regex_probe(compiled: bounded_re.Pattern) -> None:
         try:
             compiled.search(probe, timeout=REGEX_TIMEOUT_S)
         except TimeoutError:
-            raise ValueError("the regex is too slow (nested repetition such as (a+)+ backtracks without end); "
-                             "simplify it") from None
+            raise BadParserSetting("regex", _("the regex is too slow (nested repetition such as (a+)+ backtracks "
+                                              "without end); simplify it")) from None
 
 
 def normalise(text: str) -> str:

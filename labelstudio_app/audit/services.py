@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from labelstudio_app.audit import selectors
 from labelstudio_app.audit.models import AuditPrediction, AuditRun
-from labelstudio_app.audit.parser import ParserConfig
+from labelstudio_app.audit.parser import BadParserSetting, ParserConfig
 from labelstudio_app.core.errors import Conflict
 from labelstudio_app.jobs.services import job_create
 from labelstudio_app.labelling.services import qa_items_enqueue
@@ -59,8 +59,8 @@ def audit_run_create(*, project, user, question: str, model_versions, positive_c
         errors["scoring"] = _("choose one of %(all)s") % {"all": ", ".join(AuditRun.Scoring.values)}
     try:
         ParserConfig.from_question(q, keywords=keywords, regex=regex)
-    except ValueError as exc:
-        errors["regex" if "regex" in str(exc) else "keywords"] = str(exc)
+    except BadParserSetting as exc:
+        errors[exc.field] = str(exc)
     item_ids = list(selectors.item_list_labelled(project=project, question=question, options=options)
                     .values_list("id", flat=True))
     if scope == AuditRun.Scope.HELDOUT and "snapshot" not in errors:

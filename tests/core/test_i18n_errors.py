@@ -70,6 +70,10 @@ def test_a_bad_audit_and_a_bad_round_are_refused_in_chinese(zh):
                                         positive_class="maybe")
     assert exc_info.value.message_dict["model_versions"] == ["请至少选择一个模型版本"]
     assert exc_info.value.message_dict["positive_class"] == ["“maybe”不是“needs_context”的选项（yes, no, not_question）"]
+    with pytest.raises(ValidationError) as exc_info:
+        audit_services.audit_run_create(project=project, user=None, question="needs_context", model_versions=[],
+                                        regex="(unclosed")
+    assert exc_info.value.message_dict["regex"][0].startswith("正则表达式无法编译：")
     mv = ModelVersionFactory(project=project)
     with pytest.raises(ValidationError) as exc_info:
         review_services.round_create(project=project, user=None, name="同一个模型", model_a=mv, model_b=mv, items=items)
