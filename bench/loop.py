@@ -1,6 +1,6 @@
 """The whole loop through the app's own REST API and jobs, on SmolLM2-135M-Instruct, on this CPU.
 
-    python bench/loop.py [--samples DIR] [--epochs 2] [--lr 5e-4] [--r 16] [--alpha 32] [--batch 8]
+    python bench/loop.py [--samples DIR] [--epochs 3] [--lr 5e-4] [--r 16] [--alpha 32] [--batch 8]
                          [--max-seq 256] [--labels zh|en] [--heldout 6] [--out bench/results/loop.json]
 
 A throwaway database `bench_loop`, a private Redis, gunicorn and one Celery worker (queues default,gpu), as the
@@ -99,7 +99,7 @@ def job_done(api: Api, job_id: int) -> dict | None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", help="folder with needs_context.jsonl (default: made now by make_samples.py)")
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--r", type=int, default=16)
     ap.add_argument("--alpha", type=int, default=32)
