@@ -20,6 +20,6 @@ lint:
 	$(VENV)/bin/ruff check labelstudio_app workers tests bench
 
 messages:  # regenerate the .po from the code, fill it from the glossary, compile the .mo (both committed)
-	FLYWHEEL_DEV=1 $(VENV)/bin/python manage.py makemessages -l zh_Hans -i ".venv*" -i "*/migrations/*" -i "tests/*" -i "bench/*" -i "data/*" -i "workers/*"
+	FLYWHEEL_DEV=1 $(VENV)/bin/python manage.py makemessages -l zh_Hans -i ".venv*" -i "*/migrations/*" -i "tests/*" -i "bench/*" -i "data/*"
 	$(VENV)/bin/python scripts/fill_translations.py
 	FLYWHEEL_DEV=1 $(VENV)/bin/python manage.py compilemessages -i ".venv*"

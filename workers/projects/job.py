@@ -17,6 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from labelstudio_app.env import env_int
@@ -66,7 +67,13 @@ def _batches(iterable, size: int):
 
 
 def import_run(ctx) -> dict:
-    """Imports the upload; a rejected file (bad lines, unreadable) is deleted with it, as a stored one is."""
+    """Imports the upload; a rejected file (bad lines, unreadable) is deleted with it, as a stored one is. Its
+    messages are in the language of whoever started it."""
+    with translation.override(ctx.job.params.get("language") or settings.LANGUAGE_CODE):
+        return _import_run(ctx)
+
+
+def _import_run(ctx) -> dict:
     job = ctx.job
     params = job.params
     path = Path(params["path"])

@@ -17,6 +17,8 @@ import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from labelstudio_app.projects.importers import (
     alpaca,
     chatlog,
@@ -86,7 +88,7 @@ def _format_of_head(first, rest: Iterator[tuple[int, object]]) -> str:
     fmt = _format_of(first)
     if fmt != "items":
         return fmt
-    for obj in itertools.chain([first], (obj for _, obj in itertools.islice(rest, SNIFF_RECORDS))):
+    for obj in itertools.chain([first], (obj for _line, obj in itertools.islice(rest, SNIFF_RECORDS))):
         if labelstudio.looks_like_min_row(obj):
             return labelstudio.MIN
     return fmt
@@ -97,7 +99,8 @@ def detect(path: str | Path, fmt: str = "auto") -> tuple[str, str]:
     from the first record's fields (or `fmt` when given). Raises ImportFailed for an empty/binary file."""
     path = Path(path)
     if fmt not in FORMATS:
-        raise ImportFailed(f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+        raise ImportFailed(_("Unknown format %(fmt)s; choose one of %(formats)s.")
+                           % {"fmt": repr(fmt), "formats": ", ".join(FORMATS)})
     with path.open("rb") as f:
         head = f.read(65536)
     check_head(head)
@@ -116,7 +119,7 @@ def detect(path: str | Path, fmt: str = "auto") -> tuple[str, str]:
     scratch = Report()
     with path.open("rb") as f:
         objects = READERS[container](f, scratch, max_bytes=1 << 20)
-        for _, obj in objects:
+        for _line, obj in objects:
             if container == "csv":
                 if labelstudio.looks_like_min_row(obj):
                     return labelstudio.CSV, container

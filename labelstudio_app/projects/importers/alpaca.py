@@ -1,5 +1,7 @@
 """Alpaca records: `instruction` (the item text), optional `input` (kept as a one-turn context) and
 `output` (the reference answer); `task_type` and `id` are read, every other field goes to metadata."""
+from django.utils.translation import gettext as _
+
 from labelstudio_app.projects.importers.base import Record, type_name
 from labelstudio_app.projects.importers.fields import BadRecord, external_id, opt_str, req_str, task_type
 
@@ -8,7 +10,7 @@ KNOWN = {"instruction", "input", "output", "task_type", "id", "external_id"}
 
 def to_record(obj, line: int) -> Record:
     if not isinstance(obj, dict):
-        raise BadRecord(f"expected an object, got {type_name(obj)}")
+        raise BadRecord(_("expected an object, got %(type)s") % {"type": type_name(obj)})
     text = req_str(obj, "instruction")
     extra = opt_str(obj, "input")
     return Record(

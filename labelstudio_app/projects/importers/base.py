@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from django.utils.translation import gettext as _
+
 MAX_ERRORS = 100           # messages kept in a report; the rest are only counted
 MAX_LINE_BYTES = 16 << 20  # one line / one JSON record larger than this is refused
 BOM = "\ufeff"
@@ -65,9 +67,10 @@ class Report:
         return self.error_count == 0
 
     def messages(self) -> list[str]:
-        out = [f"line {line}: {reason}" if line else reason for line, reason in self.errors]
+        out = [_("line %(line)s: %(reason)s") % {"line": line, "reason": reason} if line else reason
+               for line, reason in self.errors]
         if self.error_count > len(self.errors):
-            out.append(f"… and {self.error_count - len(self.errors)} more errors")
+            out.append(_("… and %(n)s more errors") % {"n": self.error_count - len(self.errors)})
         return out
 
     def as_dict(self) -> dict:
@@ -113,18 +116,18 @@ def iter_lines(stream: BinaryIO, report: Report, *, max_bytes: int | None = None
         report.lines = number
         read += len(raw)
         if len(raw) > MAX_LINE_BYTES:
-            report.error(number, f"line longer than {MAX_LINE_BYTES >> 20} MB")
+            report.error(number, _("line longer than %(mb)s MB") % {"mb": MAX_LINE_BYTES >> 20})
             continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            report.error(number, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
-                                 "save the file as UTF-8")
+            report.error(number, _("not valid UTF-8 (byte 0x%(byte)02x at column %(column)s); save the file as UTF-8")
+                         % {"byte": raw[exc.start], "column": exc.start + 1})
             continue
         if number == 1 and text.startswith(BOM):
             text = text[1:]
         if "\x00" in text:
-            report.error(number, "contains a NUL byte (binary data?)")
+            report.error(number, _("contains a NUL byte (binary data?)"))
             continue
         yield number, text.rstrip("\r\n")
         if max_bytes is not None and read >= max_bytes:
@@ -145,13 +148,13 @@ def iter_chunks(stream: BinaryIO, report: Report, *, chunk: int = 1 << 16,
             text = decoder.decode(raw, final=final)
         except UnicodeDecodeError:
             bad_line = line + _newlines_before_bad_byte(raw)
-            raise ImportFailed(f"line {bad_line}: not valid UTF-8; save the file as UTF-8") from None
+            raise ImportFailed(_("line %(line)s: not valid UTF-8; save the file as UTF-8") % {"line": bad_line}) from None
         if first and text.startswith(BOM):
             text = text[1:]
         first = False if text else first
         if "\x00" in text:
-            raise ImportFailed(f"line {line + text[:text.index(chr(0))].count(chr(10))}: contains a NUL byte "
-                               "(binary data?)")
+            raise ImportFailed(_("line %(line)s: contains a NUL byte (binary data?)")
+                               % {"line": line + text[:text.index(chr(0))].count(chr(10))})
         line += text.count("\n")
         if text:
             yield text

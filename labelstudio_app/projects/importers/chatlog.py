@@ -28,6 +28,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+
 from labelstudio_app.projects.importers.base import Record, Report
 
 TS = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}"
@@ -67,21 +69,24 @@ class ChatOptions:
                 try:
                     value = int(raw[name])
                 except (TypeError, ValueError):
-                    raise ValueError(f"option '{name}' must be an integer, got {raw[name]!r}") from None
+                    raise ValueError(_("option '%(name)s' must be an integer, got %(value)s")
+                                     % {"name": name, "value": repr(raw[name])}) from None
                 if value < 0 or value > 1_000_000:
-                    raise ValueError(f"option '{name}' must be between 0 and 1000000")
+                    raise ValueError(_("option '%(name)s' must be between 0 and 1000000") % {"name": name})
                 out[name] = value
         for name in ("require_question", "dedupe"):
             if name in raw and raw[name] not in (None, ""):
                 value = raw[name]
                 if isinstance(value, str):
                     if value.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                        raise ValueError(f"option '{name}' must be true or false, got {value!r}")
+                        raise ValueError(_("option '%(name)s' must be true or false, got %(value)s")
+                                         % {"name": name, "value": repr(value)})
                     value = value.lower() in ("1", "true", "yes", "on")
                 out[name] = bool(value)
         if raw.get("layout") not in (None, ""):
             if raw["layout"] not in LAYOUTS:
-                raise ValueError(f"option 'layout' must be one of {', '.join(LAYOUTS)}, got {raw['layout']!r}")
+                raise ValueError(_("option 'layout' must be one of %(layouts)s, got %(value)s")
+                                 % {"layouts": ", ".join(LAYOUTS), "value": repr(raw["layout"])})
             out["layout"] = raw["layout"]
         opts = cls(**out)
         if opts.max_chars and opts.min_chars > opts.max_chars:
@@ -153,7 +158,7 @@ def detect_layout(lines: list[tuple[int, str]]) -> str:
     one-line messages (a `sender time` header, or a `time sender` line with no `: ` and a plain line
     after it)."""
     one = two = 0
-    texts = [t for _, t in lines if t.strip()]
+    texts = [t for _line, t in lines if t.strip()]
     for i, text in enumerate(texts):
         nxt = texts[i + 1] if i + 1 < len(texts) else ""
         m = TS_FIRST_RE.match(text)
@@ -176,7 +181,7 @@ def _stamp(number: int, stamp: str, report: Report) -> tuple[datetime, str] | No
     try:
         return datetime.fromisoformat(stamp), stamp
     except ValueError:
-        report.error(number, f"invalid date or time {stamp!r}")
+        report.error(number, _("invalid date or time %(stamp)s") % {"stamp": repr(stamp)})
         return None
 
 

@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from django.utils.translation import gettext as _
+
 from labelstudio_app.projects.importers.base import (
     MAX_LINE_BYTES,
     ImportFailed,
@@ -25,7 +27,7 @@ def jsonl_objects(stream: BinaryIO, report: Report, *, max_bytes: int | None = N
         try:
             yield number, json.loads(text)
         except json.JSONDecodeError as exc:
-            report.error(number, f"invalid JSON: {exc.msg} (column {exc.colno})")
+            report.error(number, _("invalid JSON: %(error)s (column %(column)s)") % {"error": exc.msg, "column": exc.colno})
         except RecursionError:
             report.error(number, "invalid JSON: nested too deeply")
 
@@ -67,7 +69,7 @@ def json_list_objects(stream: BinaryIO, report: Report, *,
     if not skip_ws():
         raise ImportFailed("The file is empty.")
     if buf[pos] != "[":
-        raise ImportFailed(f"line {line}: expected a JSON list ('['), found {buf[pos]!r}")
+        raise ImportFailed(_("line %(line)s: expected a JSON list ('['), found %(found)s") % {"line": line, "found": repr(buf[pos])})
     pos += 1
     state = "first"  # first: a value or ']'; after_value: ',' or ']'; after_comma: a value
     while True:
@@ -103,9 +105,9 @@ def json_list_objects(stream: BinaryIO, report: Report, *,
                 if report.truncated:
                     return
                 if incomplete and len(buf) - pos >= MAX_LINE_BYTES:
-                    report.error(start_line, f"a list element is larger than {MAX_LINE_BYTES >> 20} MB")
+                    report.error(start_line, _("a list element is larger than %(mb)s MB") % {"mb": MAX_LINE_BYTES >> 20})
                 else:
-                    report.error(start_line + buf.count("\n", pos, exc.pos), f"invalid JSON: {exc.msg}")
+                    report.error(start_line + buf.count("\n", pos, exc.pos), _("invalid JSON: %(error)s") % {"error": exc.msg})
                 return
             except RecursionError:
                 report.error(start_line, "invalid JSON: nested too deeply")
@@ -133,7 +135,7 @@ def csv_objects(stream: BinaryIO, report: Report, *, max_bytes: int | None = Non
     except StopIteration:
         return
     except csv.Error as exc:
-        report.error(1, f"invalid CSV header: {exc}")
+        report.error(1, _("invalid CSV header: %(error)s") % {"error": exc})
         return
     header = [h.strip() for h in header]
     if not any(header):
@@ -141,7 +143,7 @@ def csv_objects(stream: BinaryIO, report: Report, *, max_bytes: int | None = Non
         return
     dupes = {h for h in header if header.count(h) > 1}
     if dupes:
-        report.error(1, f"the CSV header repeats column(s): {', '.join(sorted(dupes))}")
+        report.error(1, _("the CSV header repeats column(s): %(columns)s") % {"columns": ", ".join(sorted(dupes))})
         return
     while True:
         seen = len(starts)
@@ -150,13 +152,13 @@ def csv_objects(stream: BinaryIO, report: Report, *, max_bytes: int | None = Non
         except StopIteration:
             return
         except csv.Error as exc:
-            report.error(starts[-1] if starts else 0, f"invalid CSV: {exc}")
+            report.error(starts[-1] if starts else 0, _("invalid CSV: %(error)s") % {"error": exc})
             return
         number = starts[seen] if seen < len(starts) else (starts[-1] if starts else 0)
         if not row or all(not cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            report.error(number, f"expected {len(header)} columns, found {len(row)}")
+            report.error(number, _("expected %(expected)s columns, found %(found)s") % {"expected": len(header), "found": len(row)})
             continue
         yield number, dict(zip(header, row))
 
@@ -170,7 +172,7 @@ def csv_json_cell(value: str, key: str):
         except json.JSONDecodeError as exc:
             from labelstudio_app.projects.importers.fields import BadRecord
 
-            raise BadRecord(f"field '{key}' is not valid JSON: {exc.msg}") from None
+            raise BadRecord(_("field '%(key)s' is not valid JSON: %(error)s") % {"key": key, "error": exc.msg}) from None
     return value
 
 

@@ -41,14 +41,14 @@ def check_order(turns: list[tuple[str, str, str]], *, list_key: str, names: dict
 
 def build(obj: dict, line: int, *, turns: list[tuple[str, str, str]], list_key: str) -> Record:
     """`turns` are (role, sender as written, text), already in a valid order (check_order)."""
-    users = [i for i, (role, _, _) in enumerate(turns) if role == USER]
+    users = [i for i, (role, _name, _text) in enumerate(turns) if role == USER]
     if not users:
-        raise BadRecord(f"field '{list_key}' has no user turn")
+        raise BadRecord(_("field '%(key)s' has no user turn") % {"key": list_key})
     last = users[-1]
     text = turns[last][2]
     if not text.strip():
-        raise BadRecord(f"field '{list_key}' turn {last + 1}: the user turn is empty")
-    system = [t for role, _, t in turns[:last] if role == SYSTEM]
+        raise BadRecord(_("field '%(key)s' turn %(turn)s: the user turn is empty") % {"key": list_key, "turn": last + 1})
+    system = [t for role, _name, t in turns[:last] if role == SYSTEM]
     context = [{"sender": sender, "text": t, "time": ""} for role, sender, t in turns[:last] if role != SYSTEM]
     answer = turns[last + 1][2] if last + 1 < len(turns) and turns[last + 1][0] == ASSISTANT else ""
     metadata = {k: v for k, v in obj.items() if k not in {list_key, "id", "external_id", "task_type"}}
@@ -60,23 +60,25 @@ def build(obj: dict, line: int, *, turns: list[tuple[str, str, str]], list_key: 
 
 def turn_list(obj, key: str) -> list:
     if not isinstance(obj, dict):
-        raise BadRecord(f"expected an object, got {type_name(obj)}")
+        raise BadRecord(_("expected an object, got %(type)s") % {"type": type_name(obj)})
     if key not in obj:
-        raise BadRecord(f"missing field '{key}'")
+        raise BadRecord(_("missing field '%(key)s'") % {"key": key})
     value = obj[key]
     if not isinstance(value, list):
-        raise BadRecord(f"field '{key}' must be a list, got {type_name(value)}")
+        raise BadRecord(_("field '%(key)s' must be a list, got %(type)s") % {"key": key, "type": type_name(value)})
     if not value:
-        raise BadRecord(f"field '{key}' is empty")
+        raise BadRecord(_("field '%(key)s' is empty") % {"key": key})
     return value
 
 
 def turn_field(turn, key: str, i: int, list_key: str) -> str:
     if not isinstance(turn, dict):
-        raise BadRecord(f"field '{list_key}' turn {i + 1} must be an object, got {type_name(turn)}")
+        raise BadRecord(_("field '%(key)s' turn %(turn)s must be an object, got %(type)s")
+                        % {"key": list_key, "turn": i + 1, "type": type_name(turn)})
     if key not in turn:
-        raise BadRecord(f"field '{list_key}' turn {i + 1}: missing field '{key}'")
+        raise BadRecord(_("field '%(list)s' turn %(turn)s: missing field '%(key)s'") % {"list": list_key, "turn": i + 1, "key": key})
     value = turn[key]
     if not isinstance(value, str):
-        raise BadRecord(f"field '{list_key}' turn {i + 1}: '{key}' must be a string, got {type_name(value)}")
+        raise BadRecord(_("field '%(list)s' turn %(turn)s: '%(key)s' must be a string, got %(type)s")
+                        % {"list": list_key, "turn": i + 1, "key": key, "type": type_name(value)})
     return value

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from labelstudio_app.projects.importers.base import Record, Report, type_name
 
 TEXT_KEYS = ("text", "question")
@@ -25,18 +27,19 @@ def opt_str(obj: dict, key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise BadRecord(f"field '{key}' must be a string, got {type_name(value)}")
+        raise BadRecord(_("field '%(key)s' must be a string, got %(type)s") % {"key": key, "type": type_name(value)})
     return value
 
 
 def req_str(obj: dict, key: str, *, what: str | None = None) -> str:
     if key not in obj or obj[key] is None:
-        raise BadRecord(f"missing field '{key}'" + (f" ({what})" if what else ""))
+        raise BadRecord(_("missing field '%(key)s' (%(what)s)") % {"key": key, "what": what} if what
+                        else _("missing field '%(key)s'") % {"key": key})
     value = opt_str(obj, key)
     if not value.strip():
-        raise BadRecord(f"field '{key}' is empty")
+        raise BadRecord(_("field '%(key)s' is empty") % {"key": key})
     if len(value) > MAX_TEXT_CHARS:
-        raise BadRecord(f"field '{key}' is longer than {MAX_TEXT_CHARS} characters")
+        raise BadRecord(_("field '%(key)s' is longer than %(n)s characters") % {"key": key, "n": MAX_TEXT_CHARS})
     return value
 
 
@@ -53,10 +56,11 @@ def external_id(obj: dict) -> str:
         return ""
     value = obj[key]
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise BadRecord(f"field '{key}' must be a string or an integer, got {type_name(value)}")
+        raise BadRecord(_("field '%(key)s' must be a string or an integer, got %(type)s")
+                        % {"key": key, "type": type_name(value)})
     value = str(value)
     if len(value) > 200:
-        raise BadRecord(f"field '{key}' is longer than 200 characters")
+        raise BadRecord(_("field '%(key)s' is longer than 200 characters") % {"key": key})
     return value
 
 
@@ -74,21 +78,23 @@ def context(value: Any, key: str = "context") -> list[dict]:
     if isinstance(value, str):
         return [{"sender": "", "text": value, "time": ""}]
     if not isinstance(value, list):
-        raise BadRecord(f"field '{key}' must be a list of turns, got {type_name(value)}")
+        raise BadRecord(_("field '%(key)s' must be a list of turns, got %(type)s") % {"key": key, "type": type_name(value)})
     turns = []
     for i, turn in enumerate(value):
         if isinstance(turn, str):
             turns.append({"sender": "", "text": turn, "time": ""})
             continue
         if not isinstance(turn, dict):
-            raise BadRecord(f"field '{key}' turn {i + 1} must be a string or an object, got {type_name(turn)}")
+            raise BadRecord(_("field '%(key)s' turn %(turn)s must be a string or an object, got %(type)s")
+                            % {"key": key, "turn": i + 1, "type": type_name(turn)})
         out = {}
         for part in ("sender", "text", "time"):
             v = turn.get(part, "")
             if v is None:
                 v = ""
             if not isinstance(v, str):
-                raise BadRecord(f"field '{key}' turn {i + 1}: '{part}' must be a string, got {type_name(v)}")
+                raise BadRecord(_("field '%(key)s' turn %(turn)s: '%(part)s' must be a string, got %(type)s")
+                                % {"key": key, "turn": i + 1, "part": part, "type": type_name(v)})
             out[part] = v
         turns.append(out)
     return turns
@@ -97,7 +103,7 @@ def context(value: Any, key: str = "context") -> list[dict]:
 def plain_record(obj: Any, line: int, *, used: tuple[str, ...] = ()) -> Record:
     """A plain item: `text` or `question`, optional id, task_type, context, answer; the rest is metadata."""
     if not isinstance(obj, dict):
-        raise BadRecord(f"expected an object, got {type_name(obj)}")
+        raise BadRecord(_("expected an object, got %(type)s") % {"type": type_name(obj)})
     key = first_key(obj, TEXT_KEYS)
     text = req_str(obj, key or "text", what="or 'question'" if key is None else None)
     answer_key = first_key(obj, ANSWER_KEYS)
@@ -115,15 +121,15 @@ def _storable(value, where: str) -> None:
     """The database cannot store NUL characters or lone surrogates (e.g. from a JSON "\\ud800" escape)."""
     if isinstance(value, str):
         if "\x00" in value:
-            raise BadRecord(f"{where} contains a NUL character (\\u0000), which cannot be stored")
+            raise BadRecord(_("%(where)s contains a NUL character (\\u0000), which cannot be stored") % {"where": where})
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise BadRecord(f"{where} contains an invalid unicode escape (a lone surrogate)") from None
+            raise BadRecord(_("%(where)s contains an invalid unicode escape (a lone surrogate)") % {"where": where}) from None
     elif isinstance(value, dict):
         for k, v in value.items():
             _storable(k, where)
-            _storable(v, f"field '{k}'" if where == "metadata" else where)
+            _storable(v, _("field '%(key)s'") % {"key": k} if where == "metadata" else where)
     elif isinstance(value, list):
         for v in value:
             _storable(v, where)
@@ -134,7 +140,7 @@ def emit(report: Report, line: int, build, obj) -> Record | None:
     try:
         record = build(obj, line)
         for name in ("text", "external_id", "task_type", "reference_answer", "context"):
-            _storable(getattr(record, name), f"field '{name}'")
+            _storable(getattr(record, name), _("field '%(key)s'") % {"key": name})
         _storable(record.metadata, "metadata")
         return record
     except BadRecord as exc:

@@ -97,22 +97,22 @@ def _task_id(obj: dict) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise BadRecord(f"field 'id' must be a string or an integer, got {type_name(value)}")
+        raise BadRecord(_("field 'id' must be a string or an integer, got %(type)s") % {"type": type_name(value)})
     return str(value)[:200]
 
 
 def task_to_record(obj, line: int, *, mapper: Mapper, report: Report) -> Record:
     if not isinstance(obj, dict):
-        raise BadRecord(f"expected a task object, got {type_name(obj)}")
+        raise BadRecord(_("expected a task object, got %(type)s") % {"type": type_name(obj)})
     if "data" not in obj:
         raise BadRecord("missing field 'data'")
     data = obj["data"]
     if not isinstance(data, dict):
-        raise BadRecord(f"field 'data' must be an object, got {type_name(data)}")
+        raise BadRecord(_("field 'data' must be an object, got %(type)s") % {"type": type_name(data)})
     try:
         rec = plain_record(data, line)
     except BadRecord as exc:
-        raise BadRecord(f"in 'data': {exc}") from None
+        raise BadRecord(_("in 'data': %(error)s") % {"error": exc}) from None
     rec.external_id = rec.external_id or _task_id(obj)
     annotations = obj.get("annotations", obj.get("completions")) or []
     if not isinstance(annotations, list):
@@ -183,7 +183,7 @@ def rows_to_record(group, line: int, *, mapper: Mapper, report: Report, csv: boo
                           "each other") % {"id": _row_key(rows[0][1]), "first": group["repeat_of"]})
     first = rows[0][1]
     if not isinstance(first, dict):
-        raise BadRecord(f"expected an object, got {type_name(first)}")
+        raise BadRecord(_("expected an object, got %(type)s") % {"type": type_name(first)})
     controls = [k for k in first if mapper.is_control(k)]
     data = {k: v for k, v in first.items() if k not in controls and k not in ROW_META_KEYS}
     if csv:
@@ -192,7 +192,7 @@ def rows_to_record(group, line: int, *, mapper: Mapper, report: Report, csv: boo
     rec.external_id = rec.external_id or _task_id(first)
     for row_line, row in rows:
         if not isinstance(row, dict):
-            raise BadRecord(f"expected an object, got {type_name(row)}", line=row_line)
+            raise BadRecord(_("expected an object, got %(type)s") % {"type": type_name(row)}, line=row_line)
         try:
             _row_annotation(rec, row, row_line, mapper=mapper, report=report, csv=csv)
         except BadRecord as exc:

@@ -1,6 +1,8 @@
 """Preference pairs, as the review round export writes them: `prompt` (the item text), `chosen` (kept as the
 reference answer), `rejected` (kept in metadata), optional `context` (turns with `sender`, or the export's
 anonymised `speaker`), `task_type`, `external_id`; every other field (scores, models, round) goes to metadata."""
+from django.utils.translation import gettext as _
+
 from labelstudio_app.projects.importers.base import Record, type_name
 from labelstudio_app.projects.importers.fields import BadRecord, context, external_id, req_str, task_type
 
@@ -17,7 +19,7 @@ def _turns(value):
 
 def to_record(obj, line: int) -> Record:
     if not isinstance(obj, dict):
-        raise BadRecord(f"expected an object, got {type_name(obj)}")
+        raise BadRecord(_("expected an object, got %(type)s") % {"type": type_name(obj)})
     text = req_str(obj, "prompt")
     chosen = req_str(obj, "chosen")
     rejected = req_str(obj, "rejected")

@@ -1,5 +1,7 @@
 """ShareGPT: `conversations` of `from` (human / gpt / system) and `value`: an optional leading system turn,
 then human, gpt, human, gpt, …"""
+from django.utils.translation import gettext as _
+
 from labelstudio_app.projects.importers import conversation as conv
 from labelstudio_app.projects.importers.base import Record
 from labelstudio_app.projects.importers.fields import BadRecord
@@ -16,8 +18,8 @@ def to_record(obj, line: int) -> Record:
         who = conv.turn_field(turn, "from", i, "conversations")
         role = ROLES.get(who.strip().lower())
         if role is None:
-            raise BadRecord(f"field 'conversations' turn {i + 1}: unknown 'from' {who[:40]!r} "
-                            f"(expected one of {', '.join(sorted(ROLES))})")
+            raise BadRecord(_("field 'conversations' turn %(turn)s: unknown 'from' %(who)s (expected one of %(roles)s)")
+                            % {"turn": i + 1, "who": repr(who[:40]), "roles": ", ".join(sorted(ROLES))})
         turns.append((role, who, conv.turn_field(turn, "value", i, "conversations")))
     conv.check_order(turns, list_key="conversations", names=NAMES, max_systems=1)
     return conv.build(obj, line, turns=turns, list_key="conversations")
