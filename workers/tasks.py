@@ -7,6 +7,7 @@ import traceback
 from celery import signals
 from django.conf import settings
 from django.db import close_old_connections
+from django.utils import translation
 from django.utils.module_loading import import_string
 
 from labelstudio_app.core.queue import app
@@ -30,7 +31,8 @@ def run_job(self, job_id: int) -> str:
     ctx.start_heartbeat(max(1.0, settings.JOB_STALE_SECONDS / 4))
     try:
         handler = import_string(job_kind_get(job.kind).handler)
-        result = handler(ctx) or {}
+        with translation.override(job.language or settings.LANGUAGE_CODE):  # messages in the starter's language
+            result = handler(ctx) or {}
     except services.JobCancelled:
         services.job_finish(job_id=job_id, worker=worker, state=Job.State.CANCELLED)
         return "cancelled"

@@ -29,6 +29,8 @@ class Job(models.Model):
     error = models.TextField(blank=True)
     log = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
+    language = models.CharField(max_length=16, blank=True, default="",
+                                help_text="The language of the request that started it: its messages are written in it.")
     attempts = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from labelstudio_app.core.queue import app as celery_app
 from labelstudio_app.jobs.errors import error_public
@@ -44,7 +45,7 @@ def job_create(*, kind: str, user=None, project=None, params: dict | None = None
     job_kind = job_kind_get(kind)
     job = Job.objects.create(
         kind=kind, queue=job_kind.queue, created_by=user if user and user.is_authenticated else None,
-        project=project, params=params or {}, progress_total=total,
+        project=project, params=params or {}, progress_total=total, language=get_language() or "",
     )
     transaction.on_commit(lambda: job_enqueue(job_id=job.pk))
     return job

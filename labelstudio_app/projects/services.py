@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from labelstudio_app.accounts import roles as R
@@ -205,13 +204,12 @@ def import_preview(*, path: Path, fmt: str = "auto", options: dict | None = None
 
 @transaction.atomic
 def import_start(*, project: Project, user, token: str, fmt: str = "auto", options=None) -> Job:
-    """Queues the import job for a saved upload; the worker parses and stores it, writing its line errors in
-    the language of the request that started it."""
+    """Queues the import job for a saved upload; the worker parses and stores it."""
     path = import_upload_path(project=project, token=token)
     options = import_options_clean(fmt=fmt, options=options or {}, schema=project.label_schema)
     return job_create(kind="import", user=user, project=project,
                       params={"path": str(path), "filename": path.name, "format": fmt, "options": options,
-                              "token": token, "language": get_language() or settings.LANGUAGE_CODE})
+                              "token": token})
 
 
 def import_create(*, project: Project, user, upload, fmt: str = "auto", options=None) -> Job:

@@ -21,7 +21,7 @@ def test_the_preview_shows_line_errors_in_chinese(client, manager, project):
 def test_an_import_job_writes_its_errors_in_the_language_it_was_started_in(manager, project):
     with translation.override("zh-hans"):
         job = import_text(project, manager, "bad.jsonl", BAD)
-    assert job.state == "failed" and job.params["language"] == "zh-hans"
+    assert job.state == "failed" and job.language == "zh-hans"
     assert "第 2 行：字段“text”必须是字符串，实际是 number" in job.error
     assert "没有导入任何内容" in job.error and "nothing was imported" not in job.error  # the whole message
     english = import_text(project, manager, "bad.jsonl", BAD)

@@ -4,6 +4,8 @@ Glue: reads rows, renders prompts (`item_prompt_messages`, as training and gener
 one backend interface (workers.generation.backends.load_backend), parses the answers and stores them through the audit
 services in batches. What is already stored for (run, version, item) is skipped, so a redelivered job fills gaps.
 """
+from django.utils.translation import gettext as _
+
 from labelstudio_app.audit import selectors, services
 from labelstudio_app.audit.models import AuditRun
 from labelstudio_app.audit.parser import parse_answer
@@ -53,7 +55,7 @@ def audit_run(ctx) -> dict:
     versions = sorted(run.model_versions.all(), key=lambda m: (m.parameter_count or 0, m.pk))
     total = len(run.item_ids) * len(versions)
     done = selectors.audit_prediction_count(run=run)
-    ctx.progress(done=done, total=total, message="starting")
+    ctx.progress(done=done, total=total, message=_("starting"))
     summary = {}
     for mv in versions:
         have = selectors.audit_item_ids_answered(run=run, model_version=mv)
@@ -62,7 +64,7 @@ def audit_run(ctx) -> dict:
         if not missing:
             continue
         ctx.log(f"{mv.name}: {len(missing)} item(s) to ask")
-        ctx.progress(message=f"loading {mv.name}")
+        ctx.progress(message=_("loading %(model)s") % {"model": mv.name})
         spec = model_spec(mv)  # paths checked against the model roots, as for generation
         backend = load_backend(spec)  # cached per base model: adapters on one base share it; not closed here
         for start in range(0, len(missing), BATCH):
@@ -76,5 +78,6 @@ def audit_run(ctx) -> dict:
                 rows = _generated_rows(backend, requests, items, run, config)
             summary[mv.name]["new"] += services.audit_predictions_save(run=run, model_version=mv, rows=rows)
             done = selectors.audit_prediction_count(run=run)
-            ctx.progress(done=done, message=f"{mv.name}: {start + len(items)} / {len(missing)}")
+            ctx.progress(done=done, message=_("%(model)s: %(done)s / %(total)s")
+                         % {"model": mv.name, "done": start + len(items), "total": len(missing)})
     return {"run_id": run.pk, "predictions": selectors.audit_prediction_count(run=run), "models": summary}

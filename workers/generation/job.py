@@ -11,6 +11,8 @@ import hashlib
 import logging
 import time
 
+from django.utils.translation import gettext as _
+
 from labelstudio_app.evaluation import modelfiles, selectors, services
 from labelstudio_app.jobs.services import JobCancelled
 from labelstudio_app.projects.sft import item_prompt_messages, prompt_sha256
@@ -70,7 +72,7 @@ def generation_run(ctx) -> dict:
     missing = _missing(mvs, item_ids, n_samples, params_hash, prompt_shas)
     done = total - sum(len(m) for m in missing.values())
     already = done
-    ctx.progress(done=done, total=total, message=f"{total - done} candidate(s) to generate")
+    ctx.progress(done=done, total=total, message=_("%(n)s candidate(s) to generate") % {"n": total - done})
     if already:
         ctx.log(f"{already} of {total} candidates already exist; generating the rest")
     tokens, generate_seconds = 0, 0.0
@@ -83,7 +85,7 @@ def generation_run(ctx) -> dict:
         services.candidates_store(rows=pending)
         done += len(pending)
         pending.clear()
-        ctx.progress(done=done, message=f"{label}: {done} / {total}")
+        ctx.progress(done=done, message=_("%(model)s: %(done)s / %(total)s") % {"model": label, "done": done, "total": total})
         last_checkpoint = time.monotonic()
 
     for mv in mvs:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from labelstudio_app.env import env_int
@@ -67,13 +66,7 @@ def _batches(iterable, size: int):
 
 
 def import_run(ctx) -> dict:
-    """Imports the upload; a rejected file (bad lines, unreadable) is deleted with it, as a stored one is. Its
-    messages are in the language of whoever started it."""
-    with translation.override(ctx.job.params.get("language") or settings.LANGUAGE_CODE):
-        return _import_run(ctx)
-
-
-def _import_run(ctx) -> dict:
+    """Imports the upload; a rejected file (bad lines, unreadable) is deleted with it, as a stored one is."""
     job = ctx.job
     params = job.params
     path = Path(params["path"])
@@ -103,13 +96,13 @@ def _import_file(ctx, path: Path) -> dict:
     fmt, options = params.get("format", "auto"), params.get("options") or {}
     project = selectors.project_get_for_job(project_id=job.project_id)
     schema = project.label_schema
-    ctx.progress(done=0, total=0, message="Checking the file…")
+    ctx.progress(done=0, total=0, message=_("Checking the file…"))
     report = Report()
     total = 0
     for _record in parse_path(path, report=report, fmt=fmt, options=options, schema=schema):
         total += 1
         if total % CHECK_PROGRESS_EVERY == 0:
-            ctx.progress(message=f"Checking the file… {total} records so far")
+            ctx.progress(message=_("Checking the file… %(n)s records so far") % {"n": total})
     if not report.ok:
         text = "\n".join(report.messages())
         ctx.log(text)
@@ -121,7 +114,7 @@ def _import_file(ctx, path: Path) -> dict:
     stored = annotations = 0
     annotators: dict = {}  # Label Studio annotator -> account, across batches
     try:
-        progress(done=0, total=total, message="Importing…")
+        progress(done=0, total=total, message=_("Importing…"))
         with transaction.atomic():
             second = Report()
             records = parse_path(path, report=second, fmt=fmt, options=options, schema=schema)
@@ -153,7 +146,7 @@ def export_run(ctx) -> dict:
     name = export_filename(project=project, fmt=fmt, suffix=f"-job{job.pk}", container=container)
     tmp = folder / f".{name}.{os.getpid()}.part"
     total = export_queryset(project=project, scope=scope).count()
-    ctx.progress(done=0, total=total, message="Exporting…")
+    ctx.progress(done=0, total=total, message=_("Exporting…"))
     rows = 0
 
     def on_rows(n: int) -> None:

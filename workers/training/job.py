@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from labelstudio_app.evaluation.services import model_version_template_record
 from labelstudio_app.jobs.services import JobFailed
@@ -51,11 +52,13 @@ class _Reporter:
         if (time.monotonic() - self.last_flush >= FLUSH_SECONDS or info.step >= info.total_steps
                 or info.step % self.save_steps == 0):
             self.flush()
-        eta = f" · ETA {int(info.eta_seconds)} s" if info.eta_seconds is not None else ""
-        loss = f"loss {info.loss:.4f}" if info.loss is not None else ""
+        message = _("step %(step)s/%(total)s") % {"step": info.step, "total": info.total_steps}
+        if info.loss is not None:
+            message += " · " + _("loss %(loss).4f") % {"loss": info.loss}
+        if info.eta_seconds is not None:
+            message += " · " + _("about %(s)s s left") % {"s": int(info.eta_seconds)}
         # Raises JobCancelled when a user asked to stop: the runner stops between steps.
-        self.ctx.progress(done=info.step, total=info.total_steps, message=f"step {info.step}/{info.total_steps} "
-                                                                          f"{loss}{eta}")
+        self.ctx.progress(done=info.step, total=info.total_steps, message=message)
 
     def flush(self) -> None:
         if self.pending:
