@@ -258,8 +258,8 @@ def seed_project(*, items: int, annotators: int, reviewers: int, overlap: int = 
 
     from labelstudio_app.accounts.models import Membership
     from labelstudio_app.evaluation.models import Candidate, ModelVersion
-    from labelstudio_app.labelling.schema import schema_validate
     from labelstudio_app.projects.models import Item, Project
+    from labelstudio_app.projects.schema import schema_validate
     from labelstudio_app.review import services as review_services
 
     User = get_user_model()

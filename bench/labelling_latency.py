@@ -41,8 +41,8 @@ def _load(n_items: int, overlap: int) -> tuple[int, list[int]]:
 
     from labelstudio_app.accounts.models import Membership
     from labelstudio_app.demo.seed import LABEL_SCHEMA as DEMO_SCHEMA
-    from labelstudio_app.labelling.schema import schema_validate
     from labelstudio_app.projects.models import Item, Project
+    from labelstudio_app.projects.schema import schema_validate
 
     call_command("migrate", verbosity=0)
     project = Project.objects.create(name="bench 基准", overlap=overlap, label_schema=schema_validate(DEMO_SCHEMA))

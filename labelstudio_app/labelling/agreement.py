@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from statistics import median
 
-from labelstudio_app.labelling.schema import LIST_KINDS
+from labelstudio_app.projects.schema import LIST_KINDS
 
 MISSING = None
 

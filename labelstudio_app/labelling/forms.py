@@ -5,7 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from labelstudio_app.labelling.schema import LIST_KINDS, schema_validate
+from labelstudio_app.projects.schema import LIST_KINDS, schema_validate
 
 FIELD_PREFIX = "q_"
 

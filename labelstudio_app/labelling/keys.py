@@ -7,7 +7,7 @@ as JSON) and the help overlay are both built from, so the help cannot list a key
   takes its top level (alphabetical), then its second level; a rating takes the score itself (only points 0-9 have a key).
 """
 from labelstudio_app.labelling.forms import FIELD_PREFIX
-from labelstudio_app.labelling.schema import OPTION_KINDS, RESERVED_KEYS, TASK_TYPE_SEPARATOR
+from labelstudio_app.projects.schema import OPTION_KINDS, RESERVED_KEYS, TASK_TYPE_SEPARATOR
 
 QUESTION_KEY_POOL = "tgjklhqweryiopadfzxcvbnm"  # letters, "t" first for the task type; never s or u (page keys)
 NUMBER_KEYS = "123456789"
@@ -49,7 +49,7 @@ def page_keys(schema: list[dict], *, has_item: bool = True, can_skip: bool = Tru
         kind = question["kind"]
         if kind in OPTION_KINDS:
             options += [{"key": o["key"], "field": FIELD_PREFIX + question["name"], "value": o["value"], "label": o["label"],
-                         "question": question["label"], "toggles": kind != "single_choice"}
+                         "question": question.get("label") or question["name"], "toggles": kind != "single_choice"}
                         for o in question["options"] if o.get("key")]
             continue
         if kind == "task_type":
@@ -61,7 +61,7 @@ def page_keys(schema: list[dict], *, has_item: bool = True, can_skip: bool = Tru
         if not free or not any(entry.values()):
             continue  # no letter left (or nothing to key): the question is answered by Tab and the mouse
         questions.append({"key": free.pop(0), "name": question["name"], "field": FIELD_PREFIX + question["name"], "kind": kind,
-                          "question": question["label"], **entry})
+                          "question": question.get("label") or question["name"], **entry})
     return {"page": page, "options": options, "questions": questions}
 
 

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from labelstudio_app.core.errors import Conflict
 from labelstudio_app.labelling.models import Annotation, Assignment
-from labelstudio_app.labelling.schema import annotation_validate, schema_validate
 from labelstudio_app.projects.models import Item, Project
+from labelstudio_app.projects.schema import annotation_validate, schema_validate
 
 State = Assignment.State
 Status = Annotation.Status

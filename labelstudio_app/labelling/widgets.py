@@ -2,8 +2,8 @@
 Presentation only (no database)."""
 from labelstudio_app.labelling.forms import FIELD_PREFIX
 from labelstudio_app.labelling.keys import keys_by_question
-from labelstudio_app.labelling.schema import LIST_KINDS, TASK_TYPE_SEPARATOR
 from labelstudio_app.projects.answers import values_readable
+from labelstudio_app.projects.schema import LIST_KINDS, TASK_TYPE_SEPARATOR
 
 
 def _task_type_choices(question: dict, current) -> list[dict]:

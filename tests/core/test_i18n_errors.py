@@ -8,7 +8,7 @@ from django.utils import translation
 
 from labelstudio_app.audit import services as audit_services
 from labelstudio_app.core.errors import Conflict
-from labelstudio_app.labelling.schema import annotation_validate, schema_validate
+from labelstudio_app.projects.schema import annotation_validate, schema_validate
 from labelstudio_app.review import services as review_services
 from labelstudio_app.training.hyperparams import hyperparams_validate
 from labelstudio_app.training.models import DatasetSnapshot

@@ -3,8 +3,8 @@ keys, a help overlay that lists exactly the keys that work, and one badge per sp
 import string
 
 from labelstudio_app.labelling.models import Annotation
-from labelstudio_app.labelling.schema import schema_validate
 from labelstudio_app.projects.models import Item
+from labelstudio_app.projects.schema import schema_validate
 from tests.labelling.factories import DEMO_SCHEMA
 
 RATING = {"name": "clarity", "kind": "rating", "label": "Clarity", "min": 1, "max": 5}

@@ -1,6 +1,6 @@
 """An annotator labels 10 items with the keyboard only, in a real browser against gunicorn."""
 from labelstudio_app.labelling.models import Annotation
-from labelstudio_app.labelling.schema import schema_validate
+from labelstudio_app.projects.schema import schema_validate
 from tests.e2e.payloads import ALL, assert_inert
 from tests.labelling.factories import DEMO_SCHEMA, items_add
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from labelstudio_app.labelling.models import Annotation, Assignment
-from labelstudio_app.labelling.schema import schema_validate
+from labelstudio_app.projects.schema import schema_validate
 from tests.access_rules import ANNOTATORS, MANAGERS, MEMBERS, REVIEWERS, Rule
 from tests.labelling.factories import DEMO_SCHEMA, items_add
 

@@ -8,7 +8,7 @@ DEMO_SCHEMA = LABEL_SCHEMA  # the demo project's schema: what a real project loo
 
 
 def labelling_project(*, overlap=1, qa_required=False, items=0, annotators=0, schema=None, **kwargs):
-    from labelstudio_app.labelling.schema import schema_validate
+    from labelstudio_app.projects.schema import schema_validate
 
     project = ProjectFactory(overlap=overlap, qa_required=qa_required,
                              label_schema=schema_validate(schema or DEMO_SCHEMA), **kwargs)

@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from labelstudio_app.labelling import agreement
-from labelstudio_app.labelling.schema import schema_validate
+from labelstudio_app.projects.schema import schema_validate
 from tests.labelling.factories import DEMO_SCHEMA
 
 

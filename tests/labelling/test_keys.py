@@ -1,6 +1,6 @@
 """The labelling page's key map: every key does one thing, and page keys are never taken by a question."""
 from labelstudio_app.labelling.keys import page_keys
-from labelstudio_app.labelling.schema import schema_validate
+from labelstudio_app.projects.schema import schema_validate
 from tests.labelling.factories import DEMO_SCHEMA
 
 RATING = {"name": "clarity", "kind": "rating", "min": 0, "max": 12}

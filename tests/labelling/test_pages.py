@@ -177,3 +177,16 @@ def test_it_shows_the_dashboard_numbers(client_as, django_assert_max_num_queries
     by_name = {x["username"]: x for x in data["annotators"]}
     assert by_name[a.username]["gold"]["overall"] == 1.0 and by_name[a.username]["median_s"] == 2.0
     assert {q["name"] for q in data["questions"]} == {"needs_context", "task_type", "flags"}
+
+
+def test_the_demo_projects_label_page_opens(client):
+    """The demo schema has a question without a label (its name stands in): the keys and widgets cope."""
+    from labelstudio_app.demo import seed as demo
+    from tests.factories import ItemFactory
+
+    users = demo.demo_users(say=lambda *_: None)
+    project = demo.demo_project(users=users)
+    ItemFactory(project=project, text="怎么部署？", context=[{"sender": "张三", "text": "mmpose 好用", "time": ""}])
+    client.force_login(users["annotator"])
+    html = client.get(_label_url(project)).content.decode()
+    assert "怎么部署？" in html and "flags" in html

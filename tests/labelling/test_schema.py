@@ -3,7 +3,7 @@ import copy
 import pytest
 from django.core.exceptions import ValidationError
 
-from labelstudio_app.labelling.schema import annotation_validate, schema_validate
+from labelstudio_app.projects.schema import annotation_validate, schema_validate
 from tests.labelling.factories import DEMO_SCHEMA
 
 

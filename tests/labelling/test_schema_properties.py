@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from labelstudio_app.demo.seed import LABEL_SCHEMA
-from labelstudio_app.labelling.schema import annotation_validate, schema_validate
+from labelstudio_app.projects.schema import annotation_validate, schema_validate
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 10), st.floats(allow_nan=False, width=16),
                     st.text(max_size=6), st.sampled_from(["yes", "no", "1", "r", "deployment / edge", "需要"]))

@@ -49,7 +49,7 @@ def test_it_does_not_hand_back_a_comparison_that_others_finished_after_the_lease
 
 def test_it_moves_an_annotator_on_when_their_expired_item_was_labelled_by_someone_else(world, api_as):
     from labelstudio_app.labelling.models import Annotation, Assignment
-    from labelstudio_app.labelling.schema import schema_validate
+    from labelstudio_app.projects.schema import schema_validate
     from tests.labelling.factories import DEMO_SCHEMA, items_add
 
     project = world.project

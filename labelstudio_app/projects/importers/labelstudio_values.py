@@ -18,8 +18,8 @@ import json
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from labelstudio_app.labelling.schema import LIST_KINDS, TASK_TYPE_SEPARATOR, annotation_validate
 from labelstudio_app.projects.importers.fields import BadRecord
+from labelstudio_app.projects.schema import LIST_KINDS, TASK_TYPE_SEPARATOR, annotation_validate
 
 # Result type -> the key of its `value` object, and the question kinds it can fill.
 RESULT_KEYS = {"choices": "choices", "taxonomy": "taxonomy", "textarea": "text", "rating": "rating",
