@@ -122,7 +122,7 @@ def paired_bars(rows: list[dict], *, title: str, labels: tuple[str, str], lo: fl
                          "x_high": x(m["high"]) if m.get("high") is not None else None})
         out.append({"label": str(r["label"]), "text_y": y0 + 26, "bars": bars})
     ticks = [{"x": x(t), "label": fmt(t)} for t in nice_ticks(lo, hi) if lo <= t <= hi]
-    head = ["", *(f"{name}" for name in labels), *(_("%(name)s 95%%") % {"name": name} for name in labels)]
+    head = ["", *labels, *(_("%(name)s 95%%") % {"name": name} for name in labels)]
     table = []
     for r in rows:
         table.append([r["label"], *(fmt(r[s].get("mean")) for s in "ab"), *(_interval(r[s], False) for s in "ab")])

@@ -177,11 +177,8 @@ def import_preview(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
                 services.import_upload_delete(path=str(path))
         except ValidationError as exc:
             form.add_error("file", exc)
-    template = "projects/import.html" + ("#preview" if request.htmx else "")
-    return render(request, template, _import_ctx(
-        request, project, form=form, preview=preview, saved=saved, fmt=form.data.get("format", "auto"),
-        options_json=json.dumps((saved or {}).get("options", {})),
-        questions=[q["name"] for q in project.label_schema or []]))
+    return _preview_render(request, project, form=form, preview=preview, saved=saved,
+                           fmt=form.data.get("format", "auto"))
 
 
 @login_required
@@ -201,9 +198,15 @@ def import_remap(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
         return HttpResponse(" ".join(exc.messages), status=400)
     preview = services.import_preview(path=path, fmt=fmt, options=options, schema=project.label_schema)
     saved = {"token": form.cleaned_data["token"], "filename": path.name, "options": options}
+    return _preview_render(request, project, form=ImportForm(), preview=preview, saved=saved, fmt=fmt)
+
+
+def _preview_render(request, project, *, form, preview, saved, fmt) -> HttpResponse:
+    """The import page (or its preview partial) showing `preview` of the saved upload `saved`."""
     template = "projects/import.html" + ("#preview" if request.htmx else "")
     return render(request, template, _import_ctx(
-        request, project, form=ImportForm(), preview=preview, saved=saved, fmt=fmt, options_json=json.dumps(options),
+        request, project, form=form, preview=preview, saved=saved, fmt=fmt,
+        options_json=json.dumps((saved or {}).get("options", {})),
         questions=[q["name"] for q in project.label_schema or []]))
 
 
