@@ -316,7 +316,7 @@ def main() -> None:
         "train_loss": {"first": run["loss_history"][0][1] if run["loss_history"] else None,
                        "last": run["loss_history"][-1][1] if run["loss_history"] else None},
         "steps": run["total_steps"], "train_result": {k: result.get(k) for k in
-                                                      ("steps", "train_seconds", "truncated", "tokens")},
+                                                      ("steps", "train_seconds", "truncated", "tokens", "precision")},
         "stages": stages, "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     text = json.dumps(out, ensure_ascii=False, indent=1, default=str)

@@ -101,6 +101,9 @@ class TrainingForm(forms.Form):
             default = defaults.get(name, DEFAULTS[name])
             if f.type is bool:
                 field = forms.BooleanField(required=False, initial=default)
+            elif "choices" in f.metadata:  # a select, validated like every other value in hyperparams.py
+                field = forms.CharField(required=False, initial=default,
+                                        widget=forms.Select(choices=[(c, c) for c in f.metadata["choices"]]))
             else:
                 field = forms.CharField(required=False, initial=", ".join(default) if f.type is list else default,
                                         widget=forms.TextInput(attrs={"inputmode": "decimal"} if f.type in (int, float) else {}))

@@ -60,3 +60,24 @@ def test_it_counts_examples_whose_answer_the_max_length_cut(stock_model, tmp_pat
     result = train(TrainConfig(base_model=str(stock_model), output_dir=str(tmp_path / "c"),
                                adapter_dir=str(tmp_path / "a"), hyperparams=hp), _convs(3) + long, log=lambda t: None)
     assert result.truncated == 1 and result.truncated_eot_lost == 1 and result.examples == 4
+
+
+def test_it_trains_in_the_precision_asked_and_says_which(stock_model, tmp_path):
+    """auto is float32 on a CPU (bf16 scored lower on held-out items there); bf16 is honoured where the CPU has it
+    and refused with a reason where it has not."""
+    from workers.training.lora import TrainingError, bf16_native
+
+    def run(precision, name):
+        hp = LoraHyperparams(r=4, alpha=8, batch_size=2, max_steps=2, max_seq_length=128, precision=precision)
+        return train(TrainConfig(base_model=str(stock_model), output_dir=str(tmp_path / name),
+                                 adapter_dir=str(tmp_path / f"{name}-adapter"), hyperparams=hp), _convs(4),
+                     log=lambda t: None)
+
+    assert run("auto", "auto").precision == "fp32"
+    assert run("fp32", "fp32").precision == "fp32"
+    if bf16_native():
+        result = run("bf16", "bf16")
+        assert result.precision == "bf16" and result.losses and all(loss == loss for _, loss in result.losses)
+    else:
+        with pytest.raises(TrainingError, match="no native bfloat16"):
+            run("bf16", "bf16")

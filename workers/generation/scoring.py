@@ -51,16 +51,27 @@ def choice_scores(model, tokenizer, prompts: list[list[dict]], labels: list[str]
             for start in range(0, len(order), batch_size):
                 chunk = order[start:start + batch_size]
                 width = max(len(ids) for _, _, ids, _ in chunk)
+                # Left-padded, so every answer sits at the end and only the last `keep` positions need logits:
+                # the vocabulary projection and softmax over every prompt position would cost more than the answer.
+                keep = max(len(row) - positions[0] + 1 for _, _, row, positions in chunk)
                 ids = torch.full((len(chunk), width), pad, dtype=torch.long)
                 attn = torch.zeros((len(chunk), width), dtype=torch.long)
                 for i, (_, _, row, _) in enumerate(chunk):
-                    ids[i, :len(row)] = torch.tensor(row)
-                    attn[i, :len(row)] = 1
-                logits = model(input_ids=ids.to(device), attention_mask=attn.to(device)).logits.float()
-                logprobs = torch.log_softmax(logits, dim=-1)
+                    ids[i, width - len(row):] = torch.tensor(row)
+                    attn[i, width - len(row):] = 1
+                positions_ids = (attn.cumsum(-1) - 1).clamp(min=0)
+                inputs = {"input_ids": ids.to(device), "attention_mask": attn.to(device),
+                          "position_ids": positions_ids.to(device)}
+                try:
+                    logits = model(**inputs, logits_to_keep=keep).logits
+                except TypeError:  # a remote-code model without logits_to_keep
+                    logits = model(**inputs).logits
+                logits = logits[:, -keep:]
                 for i, (p, lab, row, positions) in enumerate(chunk):
-                    # the token at position k is predicted by the logits at k - 1
-                    score = sum(float(logprobs[i, k - 1, row[k]]) for k in positions)
+                    # the token at position k is predicted by the logits at k - 1, here at keep - len(row) + k - 1
+                    at = torch.tensor([keep - len(row) + k - 1 for k in positions], device=logits.device)
+                    logprobs = torch.log_softmax(logits[i, at].float(), dim=-1)
+                    score = sum(float(logprobs[j, row[k]]) for j, k in enumerate(positions))
                     totals[(p, lab)] = score / len(positions) if normalize == "mean" else score
     finally:
         if was_training:

@@ -12,6 +12,8 @@
   `save_steps`) and at the end, through `on_eval(step, loss)` and `TrainResult.eval_losses`.
 - Plain `transformers.Trainer` rather than TRL's SFTTrainer: we need only tokenisation with the assistant mask,
   a collator and a callback, and SFTConfig's defaults (bf16, gradient checkpointing) are 4–18x slower on a CPU.
+- `precision`: auto is bfloat16 on a GPU that has it and float32 on a CPU; `bf16` on a CPU with AVX512-BF16 / AMX
+  autocasts (float32 weights): ~1.7x faster per step here, but the loop bench scored lower on held-out items.
 - Checkpoints every `save_steps` under `output_dir`; calling `train` again with the same output dir resumes from
   the last one (optimizer, scheduler, RNG and step included). That is how a redelivered job continues.
 - Several GPUs: run `python -m workers.training.lora CONFIG.json` under `accelerate launch` / `torchrun`
@@ -78,6 +80,7 @@ class TrainResult:
     truncated: int = 0  # examples with answer tokens cut by max_seq_length
     truncated_eot_lost: int = 0  # ... of which the cut fell inside an answer, so its end-of-turn token was lost
     eval_losses: list = field(default_factory=list)  # [[step, answer-token loss on eval_conversations], ...]
+    precision: str = "fp32"  # what the run computed in: "bf16" (mixed, float32 weights) or "fp32"
 
     @property
     def tokens_per_second(self) -> float:
@@ -305,7 +308,8 @@ def _load_base(config: TrainConfig, log: Callable[[str], None]):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    dtype = torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
+    # bf16 weights on a GPU; on a CPU the weights stay float32 and bf16 is autocast (TrainingArguments.bf16).
+    dtype = torch.bfloat16 if torch.cuda.is_available() and use_bf16(config.hyperparams.precision) else torch.float32
     tokenizer = AutoTokenizer.from_pretrained(config.base_model, trust_remote_code=config.trust_remote_code)
     model = AutoModelForCausalLM.from_pretrained(config.base_model, dtype=dtype,
                                                  trust_remote_code=config.trust_remote_code)
@@ -392,6 +396,28 @@ def _eval_callback(examples: list[dict], pad_id: int, every: int, record):
     return Eval()
 
 
+def bf16_native() -> bool:
+    """Does this device compute bfloat16 matmuls natively (so mixed precision is faster, not emulated)?"""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    supported = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)  # AVX512-BF16 / AMX
+    return bool(supported and supported())
+
+
+def use_bf16(precision: str) -> bool:
+    """auto: bf16 on a GPU that has it. On a CPU only when asked: faster there, but measured worse on held-out
+    items (bench/README.md, the loop)."""
+    import torch
+
+    if precision == "fp32":
+        return False
+    if precision == "bf16" and not bf16_native():
+        raise TrainingError("precision bf16: this device has no native bfloat16 (choose auto or fp32)")
+    return precision == "bf16" or (torch.cuda.is_available() and bf16_native())
+
+
 def _training_args(config: TrainConfig):
     import torch
     from transformers import TrainingArguments
@@ -404,7 +430,7 @@ def _training_args(config: TrainConfig):
         lr_scheduler_type=hp.lr_scheduler, warmup_steps=hp.warmup_ratio, num_train_epochs=hp.epochs,
         max_steps=hp.max_steps or -1, logging_steps=1, save_strategy="steps", save_steps=hp.save_steps,
         save_total_limit=2, seed=hp.seed, report_to=[], use_cpu=not on_gpu,
-        bf16=on_gpu and torch.cuda.is_bf16_supported(),
+        bf16=use_bf16(hp.precision),
         dataloader_num_workers=0, remove_unused_columns=False, disable_tqdm=True, log_level="warning",
     )
 
@@ -474,7 +500,8 @@ def train(config: TrainConfig, conversations: list[list[dict]], *, on_step: Call
                        steps=output.global_step, resumed_from_step=resume_step, losses=losses,
                        examples=len(examples), skipped=skipped, train_tokens=collator.tokens,
                        train_seconds=round(seconds, 3), target_modules=targets, truncated=truncated,
-                       truncated_eot_lost=eot_lost, eval_losses=eval_losses)
+                       truncated_eot_lost=eot_lost, eval_losses=eval_losses,
+                       precision="bf16" if trainer.args.bf16 else "fp32")
 
 
 def _save(config: TrainConfig, trainer, tokenizer, targets: list[str]) -> str | None:
