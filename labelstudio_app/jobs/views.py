@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -11,8 +12,11 @@ from labelstudio_app.jobs import selectors, services
 @login_required
 @require_GET
 def job_list(request: HtmxHttpRequest) -> HttpResponse:
-    jobs = selectors.job_list_for_user(user=request.user)[:100]
-    return render(request, "jobs/list.html", {"jobs": jobs})
+    jobs = list(selectors.job_list_for_user(user=request.user)[:100])
+    # Empty: what starts a job, as a button only where the user may press it (the imports of projects they manage).
+    starts = [] if jobs else [{"project": name, "url": reverse("import-page", kwargs={"project_id": pk})}
+                              for pk, name in selectors.job_start_projects_for_user(user=request.user)]
+    return render(request, "jobs/list.html", {"jobs": jobs, "starts": starts})
 
 
 @login_required
