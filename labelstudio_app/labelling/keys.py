@@ -46,7 +46,7 @@ def _rating_digits(question: dict) -> dict:
     low, high = question["min"], question["max"]
     starts = {str(v)[0] for v in range(low, high + 1)}
     return {"min": low, "max": high, "digits": sorted(starts), "window_ms": RATING_DIGIT_WINDOW_MS,
-            "typed": high > 9}
+            "multi_digit": high > 9}
 
 
 def page_keys(schema: list[dict], *, page: str = LABEL, has_item: bool = True, can_skip: bool = True) -> dict:

@@ -177,7 +177,7 @@
     if (event.ctrlKey) { return; }
     if (event.key === "?") { event.preventDefault(); toggleHelp(); return; }
     if (event.key === "Enter" && page.indexOf("Enter") >= 0) {
-      if (target.tagName === "BUTTON" || target.tagName === "A") { return; }  // let the focused control act
+      if (["BUTTON", "A", "SUMMARY"].indexOf(target.tagName) >= 0) { return; }  // let the focused control act
       event.preventDefault(); submit(); return;
     }
     if (event.key === "s" && page.indexOf("s") >= 0) { event.preventDefault(); click("skip"); return; }

@@ -85,8 +85,7 @@ def test_it_accepts_and_fixes_in_qa_with_the_keyboard_only(e2e, page_as):
 
     # 3: not a question (the Fix panel opens), t 4: performance, g 1 1: score 11 (two digits), Enter: save the fix
     assert not page.locator(f"{card} details[data-fix]").evaluate("d => d.open")
-    for key in "3t4g11":
-        page.keyboard.press(key)
+    page.keyboard.type("3t4g11")  # one burst: the two digits come well within the rating's one-second window
     e2e.shot(page, "qa-fix-typed")
     assert page.locator(f"{card} details[data-fix]").evaluate("d => d.open")
     assert _checked(page, card, "q_score") == "11"
@@ -113,6 +112,13 @@ def test_the_qa_help_lists_exactly_the_keys_that_work(e2e, page_as):
     assert working == listed - {"Enter", "Escape"}, (sorted(working), sorted(listed))
     assert {"1", "2", "3", "t", "g", "r", "?"} <= working
 
+    # Enter on the focused "Fix" summary opens the panel, as it does anywhere else; it accepts nothing
+    page.locator("#qa-card details[data-fix] summary").focus()
+    page.keyboard.press("Enter")
+    assert page.locator("#qa-card details[data-fix]").evaluate("d => d.open")
+    page.wait_for_timeout(300)
+    assert Annotation.objects.get().status == "submitted"
+
 
 def test_the_schema_preview_answers_keys_and_lists_exactly_those(e2e, page_as):
     world = e2e.world
@@ -135,9 +141,7 @@ def test_the_schema_preview_answers_keys_and_lists_exactly_those(e2e, page_as):
     assert page.locator(f'{card} select[name="q_task_type"]').input_value() == "deployment / edge"
     assert page.locator(f'{card} input[name="q_flags"]').is_checked()
     # a score past 9: 1 then 2 within a second is 12; 1 alone is 1 once the second is over; 7 is 7 at once
-    page.keyboard.press("g")
-    page.keyboard.press("1")
-    page.keyboard.press("2")
+    page.keyboard.type("g12")
     e2e.shot(page, "preview-score-12")
     assert _checked(page, card, "q_score") == "12"
     page.keyboard.press("g")

@@ -34,9 +34,9 @@ def test_the_task_type_numbers_its_top_level_then_its_sub_types():
 
 def test_a_rating_is_typed_with_the_digits_its_scores_begin_with():
     rating = page_keys(schema_validate([RATING]))["questions"][0]
-    assert (rating["min"], rating["max"], rating["digits"], rating["typed"]) == (0, 12, list("0123456789"), True)
+    assert (rating["min"], rating["max"], rating["digits"], rating["multi_digit"]) == (0, 12, list("0123456789"), True)
     small = page_keys(schema_validate([{"name": "r", "kind": "rating", "min": 1, "max": 5}]))["questions"][0]
-    assert (small["digits"], small["typed"]) == (list("12345"), False)
+    assert (small["digits"], small["multi_digit"]) == (list("12345"), False)
     high = page_keys(schema_validate([{"name": "r", "kind": "rating", "min": 10, "max": 30}]))["questions"][0]
     assert high["digits"] == ["1", "2", "3"]
 
