@@ -25,6 +25,13 @@ def job_list_for_user(*, user, project=None) -> QuerySet[Job]:
     return jobs.filter(Q(created_by=user) | Q(project_id__in=managed))
 
 
+def job_start_projects_for_user(*, user, limit: int = 5) -> list[tuple[int, str]]:
+    """(id, name) of the projects where the user starts jobs (they manage them), by name: the empty jobs list
+    offers their imports. A few are enough to show the way."""
+    return list(Membership.objects.filter(user=user, role__in=R.MANAGERS)
+                .order_by("project__name").values_list("project_id", "project__name")[:limit])
+
+
 def job_get_for_user(*, user, job_id: int) -> Job:
     return get_object_or_404(job_list_for_user(user=user), pk=job_id)
 

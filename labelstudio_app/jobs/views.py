@@ -1,9 +1,11 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from labelstudio_app.accounts import roles as R
 from labelstudio_app.core.http import HtmxHttpRequest, staff_required
 from labelstudio_app.jobs import selectors, services
 
@@ -11,8 +13,12 @@ from labelstudio_app.jobs import selectors, services
 @login_required
 @require_GET
 def job_list(request: HtmxHttpRequest) -> HttpResponse:
-    jobs = selectors.job_list_for_user(user=request.user)[:100]
-    return render(request, "jobs/list.html", {"jobs": jobs})
+    jobs = list(selectors.job_list_for_user(user=request.user)[:100])
+    # Empty: what starts a job, as a button only where the user may press it (the imports of projects they manage).
+    starts = [] if jobs else [{"project": name, "url": reverse("import-page", kwargs={"project_id": pk})}
+                              for pk, name in selectors.job_start_projects_for_user(user=request.user)]
+    return render(request, "jobs/list.html", {"jobs": jobs, "starts": starts,
+                                              "may_start": bool(starts) or R.is_admin(request.user)})
 
 
 @login_required

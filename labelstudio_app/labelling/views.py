@@ -15,7 +15,7 @@ from labelstudio_app.core.errors import Conflict
 from labelstudio_app.core.http import HtmxHttpRequest, errors_split
 from labelstudio_app.labelling import selectors, services
 from labelstudio_app.labelling.forms import SchemaForm, annotation_values_from_post
-from labelstudio_app.labelling.keys import page_keys
+from labelstudio_app.labelling.keys import PREVIEW, QA, page_keys
 from labelstudio_app.labelling.widgets import item_suggestions, schema_widgets
 from labelstudio_app.projects.answers import values_readable
 from labelstudio_app.projects.chat import item_conversation
@@ -114,14 +114,17 @@ def _qa_card(request, project, annotation, *, values=None, errors=None, notice="
         others = [{"annotator": a.annotator.username, "status": a.get_status_display(),
                    "answers": values_readable(schema, a.values)}
                   for a in selectors.annotation_list_for_item(item=annotation.item) if a.pk != annotation.pk]
+    keys = page_keys(schema, page=QA, has_item=annotation is not None)
     return {
         "project": project, "annotation": annotation, "notice": notice, "general_errors": general,
+        "keys": keys, "keys_json": json.dumps(keys, ensure_ascii=False),
+        "fix_open": values is not None,  # a refused fix comes back with its panel open
         "item": annotation.item if annotation else None,
         "conversation": item_conversation(annotation.item) if annotation else [],
         "answers": values_readable(schema, annotation.values) if annotation else [],
         "others": others,
         "widgets": schema_widgets(schema, values if values is not None else (annotation.values if annotation else {}),
-                                  field_errors),
+                                  field_errors, keys=keys),
         "pending": selectors.qa_pending_count(project=project, reviewer=request.user),
         "roles": project_roles(user=request.user, project_id=project.pk),
     }
@@ -212,6 +215,8 @@ def schema_edit(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     else:
         form = SchemaForm(initial={"label_schema": json.dumps(schema, ensure_ascii=False, indent=2),
                                    "instructions": project.instructions})
+    keys = page_keys(schema, page=PREVIEW)
     return render(request, "labelling/schema.html", {
-        "project": project, "form": form, "widgets": schema_widgets(schema),
+        "project": project, "form": form, "widgets": schema_widgets(schema, keys=keys),
+        "keys": keys, "keys_json": json.dumps(keys, ensure_ascii=False),
         "roles": project_roles(user=request.user, project_id=project.pk)})

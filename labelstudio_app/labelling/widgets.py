@@ -34,9 +34,8 @@ def schema_widgets(schema: list[dict], values: dict | None = None,
             widget["scale"] = [{"value": v, "checked": v == current} for v in range(question["min"], question["max"] + 1)]
         if name in picking:
             widget["pick"] = picking[name]
-            points = {p["value"] for p in picking[name].get("points", [])}
             for s in widget.get("scale", []):
-                s["key"] = str(s["value"]) if str(s["value"]) in points else ""
+                s["key"] = str(s["value"])  # typed digit by digit once the rating is picked
         widgets.append(widget)
     return widgets
 

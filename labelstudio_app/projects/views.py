@@ -73,6 +73,13 @@ def project_settings(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
     return render(request, "projects/settings.html", _ctx(request, project, form=form))
 
 
+def _members_ctx(request, project, **extra) -> dict:
+    members = list(selectors.membership_list(project=project))
+    # Nobody to label or review yet: the page leads with "Add a member" (the page is for managers only).
+    lone = not any(m.role not in R.MANAGERS for m in members)
+    return _ctx(request, project, members=members, needs_team=lone, **extra)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_members(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
@@ -88,8 +95,7 @@ def project_members(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("username", exc)
     template = "projects/members.html" + ("#members" if request.htmx else "")
-    return render(request, template, _ctx(request, project, form=form, notice=notice,
-                                          members=selectors.membership_list(project=project)))
+    return render(request, template, _members_ctx(request, project, form=form, notice=notice))
 
 
 @login_required
@@ -103,8 +109,7 @@ def project_member_remove(request: HtmxHttpRequest, project_id: int, membership_
         error = " ".join(exc.messages)
     if request.htmx:
         return render(request, "projects/members.html#members",
-                      _ctx(request, project, form=MemberAddForm(), error=error,
-                           members=selectors.membership_list(project=project)))
+                      _members_ctx(request, project, form=MemberAddForm(), error=error))
     if error:
         messages.error(request, error)
     return redirect("project-members", project_id=project.pk)
@@ -126,7 +131,9 @@ def item_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
                                         sort=g.get("sort", "id"), after=_int_or_none(g.get("after")))
     project = page.project
     template = "projects/items.html" + ("#rows" if request.htmx and g.get("after") else "")
-    return render(request, template, _ctx(request, project, page=page, statuses=Item.Status.choices))
+    context = _ctx(request, project, page=page, statuses=Item.Status.choices)
+    context["may_import"] = bool(set(R.MANAGERS) & context["roles"])  # the empty list's "Import data" button
+    return render(request, template, context)
 
 
 @login_required

@@ -1,4 +1,5 @@
-// Labelling and QA pages: keyboard first. No inline scripts (CSP); everything hangs off data- attributes.
+// Labelling, QA and schema-preview pages: keyboard first. No inline scripts (CSP); everything hangs off data-
+// attributes. The card ([data-labelling]) carries its keys as data-keymap (labelling/keys.py).
 (function () {
   "use strict";
   var started = Date.now();
@@ -22,9 +23,17 @@
     if (el) { el.click(); return true; }
     return false;
   }
+  // Enter: the card's submit button (label: Submit, QA: Accept), or "Save the fix" while QA's Fix panel is open.
   function submit() {
-    var form = card() && card().querySelector("form.label-form");
-    if (form) { form.requestSubmit(); }
+    var c = card();
+    var button = c && (c.querySelector('details[data-fix][open] [data-action="fix"]') ||
+                       c.querySelector('[data-action="submit"]'));
+    if (button) { button.click(); }  // a click, so htmx sends the button's action (accept / fix) with the form
+  }
+  // An answer changed by a key inside a closed panel (QA's Fix) opens it, so the change is seen and Enter saves it.
+  function reveal(el) {
+    var panel = el && el.closest("details");
+    if (panel && !panel.open) { panel.open = true; }
   }
 
   // Time on the item: from when it was shown to when it is submitted (the server bounds it again).
@@ -37,6 +46,7 @@
     }
   });
   document.addEventListener("submit", function (event) {
+    if (event.target.matches && event.target.matches("form[data-preview]")) { event.preventDefault(); return; }
     var field = event.target.querySelector && event.target.querySelector("[data-time-spent]");
     if (field) { field.value = String(Date.now() - started); }
   }, true);
@@ -48,6 +58,8 @@
   // The keys come from the card's data-keymap (labelling/keys.py), the same data the help overlay lists.
   var picked = null;   // the task-type or rating question picked by its letter: number keys answer it
   var level1 = null;   // the task type's top level chosen so far, waiting for its sub-type
+  var typed = "";      // the rating's digits typed so far, while a longer score could still follow
+  var typedTimer = null;
   function keymap() {
     var c = card();
     try { return JSON.parse((c && c.getAttribute("data-keymap")) || "{}"); } catch (e) { return {}; }
@@ -56,7 +68,10 @@
     for (var i = 0; list && i < list.length; i++) { if (list[i].key === key) { return list[i]; } }
     return null;
   }
-  function fieldset(name) { return card().querySelector('fieldset[data-question="' + name + '"]'); }
+  function fieldset(name) {
+    var c = card();
+    return c && c.querySelector('fieldset[data-question="' + name + '"]');
+  }
   function showLevel(name, key) {
     var box = fieldset(name);
     if (!box) { return; }
@@ -68,7 +83,7 @@
     unpick();
     picked = question; level1 = null;
     var box = fieldset(question.name);
-    if (box) { box.classList.add("picked"); }
+    if (box) { box.classList.add("picked"); reveal(box); }
     if (question.kind === "task_type") { showLevel(question.name, ""); }
   }
   function unpick() {
@@ -76,21 +91,38 @@
       var box = fieldset(picked.name);
       if (box) { box.classList.remove("picked"); }
     }
-    picked = null; level1 = null;
+    picked = null; level1 = null; typed = "";
+    clearTimeout(typedTimer);
   }
   function setValue(name, value) {
     var el = card().querySelector('select[name="' + name + '"]');
-    if (el) { el.value = value; el.dispatchEvent(new Event("change", { bubbles: true })); return; }
+    if (el) { reveal(el); el.value = value; el.dispatchEvent(new Event("change", { bubbles: true })); return; }
     var radio = card().querySelector('input[name="' + name + '"][value="' + CSS.escape(value) + '"]');
-    if (radio) { radio.checked = true; radio.dispatchEvent(new Event("change", { bubbles: true })); }
+    if (radio) { reveal(radio); radio.checked = true; radio.dispatchEvent(new Event("change", { bubbles: true })); }
+  }
+  // The rating's scores that begin with these digits.
+  function scoresFrom(digits) {
+    var out = [];
+    for (var v = picked.min; v <= picked.max; v++) { if (String(v).indexOf(digits) === 0) { out.push(v); } }
+    return out;
+  }
+  // A digit for the picked rating: the digits so far form the score, chosen at once; while a longer score could
+  // still follow (1 on a 1-12 scale) the next digit has window_ms to come, else the question is done.
+  function typeScore(key) {
+    if (!/^[0-9]$/.test(key)) { return false; }
+    var digits = typed + key;
+    var scores = scoresFrom(digits);
+    if (!scores.length) { return typed !== ""; }  // no score goes on like that: ignored while one is being typed
+    typed = digits;
+    if (scores.indexOf(Number(digits)) >= 0) { setValue(picked.field, digits); }
+    clearTimeout(typedTimer);
+    var longer = scores.some(function (v) { return String(v).length > digits.length; });
+    if (longer) { typedTimer = setTimeout(unpick, picked.window_ms); } else { unpick(); }
+    return true;
   }
   // A number key while a question is picked: true when it answered (part of) the question.
   function answerPicked(key) {
-    if (picked.kind === "rating") {
-      var point = find(picked.points, key);
-      if (point) { setValue(picked.field, point.value); unpick(); }
-      return !!point;
-    }
+    if (picked.kind === "rating") { return typeScore(key); }
     if (level1) {
       var sub = find(level1.subs, key);
       if (sub) { setValue(picked.field, sub.value); unpick(); }
@@ -106,10 +138,11 @@
   function toggleOption(option) {
     var input = card().querySelector('input[name="' + option.field + '"][value="' + CSS.escape(option.value) + '"]');
     if (!input) { return; }
+    reveal(input);
     if (option.toggles) { input.checked = !input.checked; } else { input.checked = true; }
     input.dispatchEvent(new Event("change", { bubbles: true }));
   }
-  document.addEventListener("htmx:afterSwap", function () { picked = null; level1 = null; });
+  document.addEventListener("htmx:afterSwap", function () { picked = null; unpick(); });
   // Tab into a keyed question (its rating buttons) picks it too, so its number keys answer what has the focus.
   document.addEventListener("focusin", function (event) {
     var box = card() && event.target.closest && event.target.closest("fieldset[data-question]");
@@ -144,11 +177,11 @@
     if (event.ctrlKey) { return; }
     if (event.key === "?") { event.preventDefault(); toggleHelp(); return; }
     if (event.key === "Enter" && page.indexOf("Enter") >= 0) {
-      if (target.tagName === "BUTTON" || target.tagName === "A") { return; }  // let the focused control act
+      if (["BUTTON", "A", "SUMMARY"].indexOf(target.tagName) >= 0) { return; }  // let the focused control act
       event.preventDefault(); submit(); return;
     }
     if (event.key === "s" && page.indexOf("s") >= 0) { event.preventDefault(); click("skip"); return; }
-    if (event.key === "u") { event.preventDefault(); click("back"); return; }
+    if (event.key === "u" && page.indexOf("u") >= 0) { event.preventDefault(); click("back"); return; }
     if (picked && answerPicked(event.key)) { event.preventDefault(); return; }
     var question = find(keys.questions, event.key);
     if (question) { event.preventDefault(); pick(question); return; }

@@ -69,3 +69,14 @@ def test_it_lists_jobs_by_their_name_with_start_duration_and_who_started_them(cl
     html = client_as(world.users["admin"]).get(reverse("job-list")).content.decode()
     assert "<td>Tiny demo model</td>" in html and "tiny_model" not in html
     assert started.strftime("%Y-%m-%d") in html and "42 s" in html and world.users["admin"].username in html
+
+
+def test_the_empty_list_offers_imports_only_where_the_user_manages(client_as, world):
+    import_url = reverse("import-page", kwargs={"project_id": world.project.pk})
+    pages = {who: client_as(world.users[who]).get(reverse("job-list")).content.decode()
+             for who in ("manager", "annotator", "admin", "outsider")}
+    assert import_url in pages["manager"] and "Import data into" in pages["manager"]
+    assert "Import data into" not in pages["annotator"] and "A project's managers start jobs" in pages["annotator"]
+    # staff who manage nothing themselves: what starts a job, without someone else's project as a button
+    assert "Importing data starts the first one" in pages["admin"] and "Import data into" not in pages["admin"]
+    assert import_url not in pages["outsider"] and "Import data into other" in pages["outsider"]

@@ -32,12 +32,26 @@ def test_the_task_type_numbers_its_top_level_then_its_sub_types():
     assert task_type["levels"][1]["subs"][1]["value"] == "deployment / server"
 
 
-def test_only_rating_points_0_to_9_get_a_number_key():
+def test_a_rating_is_typed_with_the_digits_its_scores_begin_with():
     rating = page_keys(schema_validate([RATING]))["questions"][0]
-    assert [p["key"] for p in rating["points"]] == list("0123456789")
+    assert (rating["min"], rating["max"], rating["digits"], rating["multi_digit"]) == (0, 12, list("0123456789"), True)
+    small = page_keys(schema_validate([{"name": "r", "kind": "rating", "min": 1, "max": 5}]))["questions"][0]
+    assert (small["digits"], small["multi_digit"]) == (list("12345"), False)
+    high = page_keys(schema_validate([{"name": "r", "kind": "rating", "min": 10, "max": 30}]))["questions"][0]
+    assert high["digits"] == ["1", "2", "3"]
 
 
 def test_without_an_item_only_back_and_help_work():
     keys = page_keys(schema_validate(DEMO_SCHEMA), has_item=False)
-    assert keys == {"page": ["?", "u", "Escape"], "options": [], "questions": []}
+    assert keys == {"mode": "label", "page": ["?", "u", "Escape"], "options": [], "questions": []}
     assert "s" not in page_keys(schema_validate(DEMO_SCHEMA), can_skip=False)["page"]
+
+
+def test_qa_and_the_preview_have_the_answer_keys_without_skip_or_back():
+    schema = schema_validate([*DEMO_SCHEMA, RATING])
+    label = page_keys(schema)
+    qa, preview = page_keys(schema, page="qa"), page_keys(schema, page="preview")
+    assert qa["page"] == ["?", "Escape", "Enter"] and preview["page"] == ["?", "Escape"]
+    for keys in (qa, preview):
+        assert (keys["options"], keys["questions"]) == (label["options"], label["questions"])
+    assert page_keys(schema, page="qa", has_item=False)["questions"] == []
