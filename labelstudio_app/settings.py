@@ -152,6 +152,10 @@ UPLOAD_TTL_HOURS = env_int("FLYWHEEL_UPLOAD_TTL_HOURS", 24, minimum=1)
 # Any other request body (login, forms, JSON API) above this is refused with 413 before it is read.
 MAX_BODY_MB = env_int("FLYWHEEL_MAX_BODY_MB", 2, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The promotion gate: judgments a version's blind rounds against its parent need before it may become the serving
+# version (docs/training.md). Below ~30 the 95% interval of a win rate is too wide to clear 0.5 unless nearly
+# every vote is a win, and the normal interval of the 3H score differences is not yet trustworthy.
+GATE_MIN_JUDGMENTS = env_int("FLYWHEEL_GATE_MIN_JUDGMENTS", 30, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 REST_FRAMEWORK = {

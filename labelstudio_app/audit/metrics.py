@@ -183,10 +183,51 @@ def paired_bootstrap(base_right: list[bool], new_right: list[bool], *, n_resampl
     return {"diff": float(b.mean() - a.mean()), "low": float(low), "high": float(high), "n_resamples": n_resamples}
 
 
+def paired_bootstrap_macro_f1(y_true: list[str], base_pred: list[str | None], new_pred: list[str | None], *,
+                              options: list[str], n_resamples: int = 2000, seed: int = 0) -> dict:
+    """Macro-F1 difference new minus base with a 95% percentile interval from a seeded paired bootstrap (items
+    resampled with replacement, both models' answers kept together). Macro-F1 as classification_report counts
+    it: the mean F1 over classes present among the labels or the predictions of the resample."""
+    n = len(y_true)
+    if not n:
+        return {"diff": 0.0, "low": 0.0, "high": 0.0, "n_resamples": 0}
+    index = {v: i for i, v in enumerate(options)}
+    truth = np.zeros((n, len(options)))
+    truth[np.arange(n), [index[t] for t in y_true]] = 1
+
+    def onehot(pred):
+        m = np.zeros((n, len(options)))
+        for row, p in enumerate(pred):
+            if p in index:
+                m[row, index[p]] = 1
+        return m
+
+    def macro(weights, pred):  # weights: (resamples, n) counts of each item in each resample
+        tp, predicted, actual = weights @ (truth * pred), weights @ pred, weights @ truth
+        present = (predicted + actual) > 0
+        f1 = np.divide(2 * tp, predicted + actual, out=np.zeros_like(tp), where=present)
+        return (f1 * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1)
+
+    base, new = onehot(base_pred), onehot(new_pred)
+    full = np.ones((1, n))
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for start in range(0, n_resamples, 250):  # in chunks, so memory stays bounded on a large held-out set
+        size = min(250, n_resamples - start)
+        idx = rng.integers(0, n, size=(size, n))
+        weights = np.zeros((size, n))
+        np.add.at(weights, (np.repeat(np.arange(size), n), idx.ravel()), 1)
+        diffs.append(macro(weights, new) - macro(weights, base))
+    low, high = np.percentile(np.concatenate(diffs), [2.5, 97.5])
+    return {"diff": float(macro(full, new)[0] - macro(full, base)[0]), "low": float(low), "high": float(high),
+            "n_resamples": n_resamples}
+
+
 def heldout_comparison(y_true: list[str], base_pred: list[str | None], new_pred: list[str | None], *,
                        options: list[str], seed: int = 0) -> dict:
     """Base vs new version on the same held-out items: accuracy and macro-F1 of each, the majority baseline,
-    the accuracy difference with its 95% interval, and the exact McNemar test on the paired right / wrong."""
+    the accuracy and macro-F1 differences with their 95% intervals, and the exact McNemar test on the paired
+    right / wrong."""
     base = classification_report(y_true, base_pred, options=options)
     new = classification_report(y_true, new_pred, options=options)
     base_right = [p == t for t, p in zip(y_true, base_pred)]
@@ -199,6 +240,7 @@ def heldout_comparison(y_true: list[str], base_pred: list[str | None], new_pred:
         "new": {"accuracy": new["accuracy"], "macro_f1": new["macro"]["f1"]},
         "baseline": majority_baseline(y_true, options=options),
         "difference": paired_bootstrap(base_right, new_right, seed=seed),
+        "macro_f1_difference": paired_bootstrap_macro_f1(y_true, base_pred, new_pred, options=options, seed=seed),
         "mcnemar": {"only_base_right": only_base, "only_new_right": only_new,
                     "p": mcnemar_exact(only_base, only_new)},
     }

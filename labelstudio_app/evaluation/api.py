@@ -1,4 +1,5 @@
-"""REST API for model versions, generation jobs and candidates: managers of the project (and admins).
+"""REST API for model versions, the promotion gate and the serving version, generation jobs and candidates:
+managers of the project (and admins); anyone else gets 404, as for every manager read (docs/rules.md).
 
 Thin DRF views: no try/except for service errors; core.api_errors answers them in one JSON shape (docs/rules.md).
 """
@@ -8,13 +9,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from labelstudio_app.evaluation import selectors, services
+from labelstudio_app.evaluation.gate import gate_verdict
 from labelstudio_app.evaluation.serializers import (
     CandidateSerializer,
+    GateVerdictSerializer,
     GenerationJobCreateSerializer,
     GenerationJobSerializer,
     ModelVersionCreateSerializer,
     ModelVersionSerializer,
     ModelVersionUpdateSerializer,
+    ServingChangeSerializer,
+    ServingReasonSerializer,
+    ServingSerializer,
 )
 from labelstudio_app.projects.selectors import project_get_for_manager
 
@@ -70,6 +76,70 @@ class ModelVersionDetailApi(_ProjectMixin, generics.RetrieveAPIView):
     def delete(self, request: Request, project_id: int, model_version_id: int) -> Response:
         services.model_version_delete(model_version=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class _VersionMixin(_ProjectMixin):
+    def version(self):
+        return selectors.model_version_get_for_user(user=self.request.user, project=self.project(),
+                                                    model_version_id=self.kwargs["model_version_id"])
+
+
+class ModelVersionGateApi(_VersionMixin, generics.GenericAPIView):
+    serializer_class = GateVerdictSerializer
+
+    def get(self, request: Request, project_id: int, model_version_id: int) -> Response:
+        return Response(GateVerdictSerializer(gate_verdict(model_version=self.version())).data)
+
+
+class ModelVersionPromoteApi(_VersionMixin, generics.GenericAPIView):
+    """Promote through the gate: 409 naming the failed checks when it does not pass."""
+
+    serializer_class = ServingChangeSerializer
+
+    @extend_schema(request=None, responses={201: ServingChangeSerializer})
+    def post(self, request: Request, project_id: int, model_version_id: int) -> Response:
+        change = services.serving_promote(model_version=self.version(), user=request.user)
+        return Response(ServingChangeSerializer(change).data, status=status.HTTP_201_CREATED)
+
+
+class ModelVersionForceApi(_VersionMixin, generics.GenericAPIView):
+    """Promote past the gate; the reason is required and recorded with who and when."""
+
+    serializer_class = ServingChangeSerializer
+
+    @extend_schema(request=ServingReasonSerializer, responses={201: ServingChangeSerializer})
+    def post(self, request: Request, project_id: int, model_version_id: int) -> Response:
+        s = ServingReasonSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        change = services.serving_promote(model_version=self.version(), user=request.user, force=True,
+                                          reason=s.validated_data["reason"])
+        return Response(ServingChangeSerializer(change).data, status=status.HTTP_201_CREATED)
+
+
+class ServingApi(_ProjectMixin, generics.GenericAPIView):
+    """The project's serving version (the alias clients resolve) and its history, newest first."""
+
+    serializer_class = ServingSerializer
+
+    def get(self, request: Request, project_id: int) -> Response:
+        change = selectors.serving_get_for_user(user=request.user, project=self.project())
+        history = selectors.serving_history_for_user(user=request.user, project=self.project())[:100]
+        return Response(ServingSerializer({"serving": change.model_version if change else None, "change": change,
+                                           "history": history}).data)
+
+
+class ServingRollbackApi(_ProjectMixin, generics.GenericAPIView):
+    """Back to the version that served before the current one; 409 when there is none."""
+
+    serializer_class = ServingChangeSerializer
+
+    @extend_schema(request=ServingReasonSerializer, responses={201: ServingChangeSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        s = ServingReasonSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        change = services.serving_rollback(project=self.project(), user=request.user,
+                                           reason=s.validated_data["reason"])
+        return Response(ServingChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
 
 class GenerationJobListApi(_ProjectMixin, generics.ListAPIView):

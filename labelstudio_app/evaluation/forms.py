@@ -89,3 +89,14 @@ class GenerationForm(forms.Form):
 
     def sampling(self) -> dict:
         return {name: self.cleaned_data.get(name) for name in self.PARAMS}
+
+
+class ServingReasonForm(forms.Form):
+    """A forced promotion's reason (required by the service) or a rollback's (optional)."""
+
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ServingForceForm(ServingReasonForm):
+    reason = forms.CharField(label=_("Why force it (required, recorded with your name)"), required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))

@@ -85,3 +85,28 @@ class Candidate(models.Model):
                                     name="candidate_natural_key"),
         ]
         indexes = [models.Index(fields=["model_version", "item"])]
+
+
+class ServingChange(models.Model):
+    """One change of a project's serving version: a promotion through the gate, a forced one, or a rollback.
+    The project's serving version is the one its latest change names (so there is at most one); the rows are
+    never edited, so they are also the history the version page shows."""
+
+    class Action(models.TextChoices):
+        PROMOTE = "promote", _("Promoted (passed the gate)")
+        FORCE = "force", _("Forced past the gate")
+        ROLLBACK = "rollback", _("Rolled back")
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="serving_changes")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="serving_changes")
+    previous = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 help_text="The version a rollback from this one returns to.")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    reason = models.TextField(blank=True)
+    verdict = models.JSONField(default=dict, blank=True, help_text="The gate's verdict and numbers at the time.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["project", "-id"])]

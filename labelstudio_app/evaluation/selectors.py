@@ -6,7 +6,7 @@ Reads, scoped to the user; projects through projects.selectors.project_get_for_<
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
-from labelstudio_app.evaluation.models import Candidate, ModelVersion, OutboundEndpoint
+from labelstudio_app.evaluation.models import Candidate, ModelVersion, OutboundEndpoint, ServingChange
 from labelstudio_app.jobs.models import Job
 from labelstudio_app.projects.models import Item, Project
 from labelstudio_app.projects.selectors import project_get_for_manager
@@ -125,3 +125,21 @@ def candidate_count(project: Project) -> int:
 def trained_version_count(project: Project) -> int:
     """Versions a training run registered (they have a parent)."""
     return ModelVersion.objects.filter(project=project, parent__isnull=False).count()
+
+
+# ---- the serving version (managers) --------------------------------------------------------------------
+
+def serving_change_current(*, project: Project) -> ServingChange | None:
+    """The latest serving change of a project: its model version is the serving one. Caller checked access."""
+    return (ServingChange.objects.filter(project=project).select_related("model_version", "previous", "created_by")
+            .order_by("-id").first())
+
+
+def serving_get_for_user(*, user, project: Project) -> ServingChange | None:
+    return serving_change_current(project=_managed(user, project))
+
+
+def serving_history_for_user(*, user, project: Project) -> QuerySet[ServingChange]:
+    project = _managed(user, project)
+    return (ServingChange.objects.filter(project=project).select_related("model_version", "previous", "created_by")
+            .order_by("-id"))

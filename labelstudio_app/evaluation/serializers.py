@@ -1,7 +1,7 @@
 """API input and output shapes for model versions, generation jobs and candidates (validation only)."""
 from rest_framework import serializers
 
-from labelstudio_app.evaluation.models import Candidate, ModelVersion
+from labelstudio_app.evaluation.models import Candidate, ModelVersion, ServingChange
 from labelstudio_app.jobs.serializers import JobSerializer
 
 
@@ -62,3 +62,50 @@ class CandidateSerializer(serializers.ModelSerializer):
                   "text", "prompt_tokens", "completion_tokens", "latency_ms", "finish_reason", "excluded", "job",
                   "created_at"]
         read_only_fields = fields
+
+
+class GateCheckSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    passed = serializers.BooleanField()
+    why = serializers.CharField()
+
+
+class GateVerdictSerializer(serializers.Serializer):
+    """The gate's verdict (evaluation/gate.py): passed, each check with why, and the numbers it used."""
+
+    version = serializers.IntegerField()
+    passed = serializers.BooleanField()
+    checks = GateCheckSerializer(many=True)
+    parent = serializers.DictField(allow_null=True)
+    rounds = serializers.ListField(child=serializers.DictField())
+    min_judgments = serializers.IntegerField()
+    judgments = serializers.IntegerField()
+    win_rate = serializers.DictField(allow_null=True)
+    task_types = serializers.ListField(child=serializers.DictField())
+    dimensions = serializers.ListField(child=serializers.DictField())
+    heldout = serializers.DictField(allow_null=True)
+
+
+class ServingChangeSerializer(serializers.ModelSerializer):
+    model_version_name = serializers.CharField(source="model_version.name", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = ServingChange
+        fields = ["id", "action", "model_version", "model_version_name", "previous", "reason", "verdict",
+                  "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class ServingSerializer(serializers.Serializer):
+    """The project's serving alias: the version it names (null before the first promotion) and the history."""
+
+    serving = ModelVersionSerializer(allow_null=True)
+    change = ServingChangeSerializer(allow_null=True)
+    history = ServingChangeSerializer(many=True)
+
+
+class ServingReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="",
+                                   help_text="Why: required to force a promotion, optional for a rollback.")

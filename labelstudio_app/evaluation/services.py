@@ -8,13 +8,14 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError, QuerySet
+from django.db.models import ProtectedError, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from labelstudio_app.accounts import roles as R
 from labelstudio_app.core.errors import Conflict
 from labelstudio_app.evaluation import modelfiles, selectors
-from labelstudio_app.evaluation.models import Candidate, ModelVersion, OutboundEndpoint
+from labelstudio_app.evaluation.gate import gate_verdict
+from labelstudio_app.evaluation.models import Candidate, ModelVersion, OutboundEndpoint, ServingChange
 from labelstudio_app.evaluation.outbound import base_url_check, key_env_check
 from labelstudio_app.evaluation.params import backend_option_check, params_hash, params_normalise
 from labelstudio_app.jobs.models import Job
@@ -253,10 +254,13 @@ def model_version_update(*, model_version: ModelVersion, user, name: str | None 
 
 
 def model_version_delete(*, model_version: ModelVersion) -> None:
-    """Deletes a version and its candidates; refused while a review round uses it."""
+    """Deletes a version and its candidates; refused while a review round or the serving history names it."""
     try:
         model_version.delete()
     except ProtectedError:
+        if ServingChange.objects.filter(Q(model_version=model_version) | Q(previous=model_version)).exists():
+            raise Conflict(_("%(name)s is in the serving history and cannot be deleted.")
+                           % {"name": model_version.name}) from None
         raise Conflict(_("%(name)s is used by a review round and cannot be deleted.")
                        % {"name": model_version.name}) from None
 
@@ -349,3 +353,64 @@ def candidates_store(*, rows: Iterable[dict]) -> int:
     objs = [Candidate(**{**row, "text": str(row.get("text", "")).replace("\x00", "\ufffd")}) for row in rows]
     Candidate.objects.bulk_create(objs, ignore_conflicts=True)
     return len(objs)
+
+
+# ---- the serving version: only through the promotion gate (evaluation/gate.py) ---------------------------
+
+MAX_REASON = 2000
+
+
+def _serving_lock(project_id: int) -> ServingChange | None:
+    """Needs an open transaction: locks the project row, so two promotions cannot both read the same
+    serving version and each record a change on top of it; returns the current change."""
+    Project.objects.select_for_update().get(pk=project_id)
+    return selectors.serving_change_current(project=Project(pk=project_id))
+
+
+def _reason_clean(reason: str, *, required: bool) -> str:
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise ValidationError({"reason": _("Say why the gate is overridden: a reason is required.")})
+    if len(reason) > MAX_REASON:
+        raise ValidationError({"reason": _("At most %(max)s characters.") % {"max": MAX_REASON}})
+    _storable_check("reason", reason)
+    return reason
+
+
+@transaction.atomic
+def serving_promote(*, model_version: ModelVersion, user, force: bool = False, reason: str = "") -> ServingChange:
+    """Makes `model_version` its project's serving version. Without `force` only when the gate passes it
+    (Conflict otherwise, naming the failed checks); with `force`, whatever the gate says, given a reason.
+    The verdict is stored with the change either way."""
+    reason = _reason_clean(reason, required=force)
+    current = _serving_lock(model_version.project_id)
+    if current is not None and current.model_version_id == model_version.pk:
+        raise Conflict(_("%(name)s is already the serving version.") % {"name": model_version.name})
+    verdict = gate_verdict(model_version=model_version)
+    if not force and not verdict["passed"]:
+        failed = "; ".join(c["label"] for c in verdict["checks"] if not c["passed"])
+        raise Conflict(_("%(name)s did not pass the promotion gate (%(failed)s). A manager may force it with a "
+                         "reason.") % {"name": model_version.name, "failed": failed}, code="gate_failed")
+    action = ServingChange.Action.FORCE if force else ServingChange.Action.PROMOTE
+    return ServingChange.objects.create(
+        project_id=model_version.project_id, model_version=model_version, action=action, reason=reason,
+        previous=current.model_version if current else None, verdict=verdict,
+        created_by=user if user is not None and user.is_authenticated else None)
+
+
+@transaction.atomic
+def serving_rollback(*, project: Project, user, reason: str = "") -> ServingChange:
+    """Makes the version that served before the current one serving again (no gate: it served already).
+    Repeated rollbacks walk further back, as far as the first serving version; Conflict past that."""
+    reason = _reason_clean(reason, required=False)
+    current = _serving_lock(project.pk)
+    if current is None or current.previous_id is None:
+        raise Conflict(_("There is no earlier serving version to roll back to."), code="no_previous")
+    target = current.previous
+    # What served before `target` last became serving: where a rollback from `target` would return.
+    before = (ServingChange.objects.filter(project=project, model_version=target, pk__lt=current.pk)
+              .order_by("-id").first())
+    return ServingChange.objects.create(
+        project=project, model_version=target, action=ServingChange.Action.ROLLBACK, reason=reason,
+        previous=before.previous if before else None, verdict={},
+        created_by=user if user is not None and user.is_authenticated else None)

@@ -1,4 +1,5 @@
-"""htmx pages: the model registry (lineage tree), generation jobs, and an item's candidates. Managers only."""
+"""htmx pages: the model registry (lineage tree), the promotion gate, generation jobs, and an item's candidates.
+Managers only."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,7 +12,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from labelstudio_app.core.errors import Conflict
 from labelstudio_app.core.http import HtmxHttpRequest, form_add_errors
 from labelstudio_app.evaluation import selectors, services
-from labelstudio_app.evaluation.forms import GenerationForm, ModelVersionForm
+from labelstudio_app.evaluation.forms import GenerationForm, ModelVersionForm, ServingForceForm, ServingReasonForm
+from labelstudio_app.evaluation.gate import gate_verdict
 from labelstudio_app.projects.selectors import project_get_for_manager, project_roles
 
 
@@ -76,7 +78,59 @@ def model_version_create(request: HtmxHttpRequest, project_id: int) -> HttpRespo
 def model_version_detail(request: HtmxHttpRequest, project_id: int, model_version_id: int) -> HttpResponse:
     project = project_get_for_manager(user=request.user, project_id=project_id)
     mv = selectors.model_version_get_for_user(user=request.user, project=project, model_version_id=model_version_id)
-    return _page(request, project, "evaluation/model_detail.html", {"mv": mv, "children": mv.children.all()})
+    return _detail_page(request, project, mv, force_form=ServingForceForm(prefix="force"),
+                        rollback_form=ServingReasonForm(prefix="rollback"))
+
+
+def _detail_page(request, project, mv, *, force_form, rollback_form, status=200):
+    serving = selectors.serving_get_for_user(user=request.user, project=project)
+    response = _page(request, project, "evaluation/model_detail.html", {
+        "mv": mv, "children": mv.children.all(), "verdict": gate_verdict(model_version=mv), "serving": serving,
+        "is_serving": serving is not None and serving.model_version_id == mv.pk,
+        "history": selectors.serving_history_for_user(user=request.user, project=project)[:50],
+        "force_form": force_form, "rollback_form": rollback_form})
+    response.status_code = status
+    return response
+
+
+@login_required
+@require_POST
+def model_version_promote(request: HtmxHttpRequest, project_id: int, model_version_id: int) -> HttpResponse:
+    """Promote through the gate, or (with force=1) past it with a reason."""
+    project = project_get_for_manager(user=request.user, project_id=project_id)
+    mv = selectors.model_version_get_for_user(user=request.user, project=project, model_version_id=model_version_id)
+    force = request.POST.get("force") == "1"
+    form = ServingForceForm(request.POST, prefix="force")
+    form.is_valid()
+    try:
+        services.serving_promote(model_version=mv, user=request.user, force=force,
+                                 reason=form.cleaned_data.get("reason", ""))
+    except ValidationError as exc:
+        form_add_errors(form, exc)
+        return _detail_page(request, project, mv, force_form=form, rollback_form=ServingReasonForm(prefix="rollback"),
+                            status=422)
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(name)s is now the serving version.") % {"name": mv.name})
+    return redirect("model-version-detail", project_id=project.pk, model_version_id=mv.pk)
+
+
+@login_required
+@require_POST
+def serving_rollback(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    project = project_get_for_manager(user=request.user, project_id=project_id)
+    form = ServingReasonForm(request.POST, prefix="rollback")
+    form.is_valid()
+    try:
+        change = services.serving_rollback(project=project, user=request.user,
+                                           reason=form.cleaned_data.get("reason", ""))
+    except (ValidationError, Conflict) as exc:
+        messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+        return redirect("model-version-list", project_id=project.pk)
+    messages.success(request, _("Rolled back: %(name)s is the serving version again.")
+                     % {"name": change.model_version.name})
+    return redirect("model-version-detail", project_id=project.pk, model_version_id=change.model_version_id)
 
 
 @login_required
