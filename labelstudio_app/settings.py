@@ -152,6 +152,10 @@ UPLOAD_TTL_HOURS = env_int("FLYWHEEL_UPLOAD_TTL_HOURS", 24, minimum=1)
 # Any other request body (login, forms, JSON API) above this is refused with 413 before it is read.
 MAX_BODY_MB = env_int("FLYWHEEL_MAX_BODY_MB", 2, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The bulk import (POST /api/projects/<id>/imports/bulk/): a batch up to this many records and megabytes is
+# stored while the client waits; a larger one (up to FLYWHEEL_MAX_UPLOAD_MB) becomes an import job.
+BULK_SYNC_ITEMS = env_int("FLYWHEEL_BULK_SYNC_ITEMS", 5000, minimum=1)
+BULK_SYNC_MB = env_int("FLYWHEEL_BULK_SYNC_MB", 32, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 REST_FRAMEWORK = {
@@ -192,6 +196,8 @@ else:
 LOGIN_FAILURES_PER_MINUTE = env_int("FLYWHEEL_LOGIN_FAILURES_PER_MINUTE", 10, minimum=1)
 LOGIN_FAILURES_PER_IP_PER_MINUTE = env_int("FLYWHEEL_LOGIN_FAILURES_PER_IP_PER_MINUTE", 50, minimum=1)
 API_WRITE_RATE = env_str("FLYWHEEL_API_WRITE_RATE", "600/min")
+# Bulk import batches per user, counted apart from the write rate above (a batch holds up to thousands of items).
+API_BULK_RATE = env_str("FLYWHEEL_API_BULK_RATE", "3000/min")
 # API tokens older than this are refused (401); 0 keeps them until revoked, rotated or a password change.
 TOKEN_TTL_DAYS = env_int("FLYWHEEL_TOKEN_TTL_DAYS", 0, minimum=0)
 JOB_STALE_SECONDS = env_int("FLYWHEEL_JOB_STALE_SECONDS", 60, minimum=2)
