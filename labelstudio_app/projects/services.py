@@ -356,17 +356,16 @@ def items_bulk_import(*, project: Project, user, body: BinaryIO, container: str,
         return first
     if size == 0:
         raise ValidationError(_("The request body is empty."))
-    if size > settings.BULK_SYNC_MB * 1024 * 1024:
-        return _bulk_job(project=project, user=user, body=body, size=size, container=container, fmt=fmt, key=key,
-                         digest=digest)
     report = Report()
     try:
-        fmt_found = detect_stream(body, container, fmt)
-        if fmt_found not in BULK_FORMATS:
+        fmt = detect_stream(body, container, fmt)  # from the first records: cheap, so both paths refuse alike
+        if fmt not in BULK_FORMATS:
             raise ImportFailed(_("This batch looks like a Label Studio export; import it as a file "
                                  "(POST /api/projects/<id>/imports/), which maps its annotations."))
-        records = list(parse_stream(body, container=container, fmt=fmt_found, report=report,
-                                    schema=project.label_schema))
+        if size > settings.BULK_SYNC_MB * 1024 * 1024:
+            return _bulk_job(project=project, user=user, body=body, size=size, container=container, fmt=fmt,
+                             key=key, digest=digest)
+        records = list(parse_stream(body, container=container, fmt=fmt, report=report, schema=project.label_schema))
     except ImportFailed as exc:
         raise ValidationError(str(exc)) from None
     if not report.ok:
@@ -379,7 +378,7 @@ def items_bulk_import(*, project: Project, user, body: BinaryIO, container: str,
             ids = items_insert(project_id=project.pk, job_id=None, records=records)
             result = {"batch_key": key or None, "replayed": False, "stored": len(ids), "ids": ids,
                       "first_id": ids[0] if ids else None, "last_id": ids[-1] if ids else None,
-                      "dropped": dict(report.dropped), "format": fmt_found}
+                      "dropped": dict(report.dropped), "format": fmt}
             if key:
                 _bulk_record(project=project, user=user, key=key, digest=digest, result=result)
     except _KeyTaken:

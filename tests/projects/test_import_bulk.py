@@ -153,6 +153,14 @@ def test_it_refuses_bodies_it_cannot_read_with_a_clear_error(world, api_as, body
     assert not Item.objects.exists()
 
 
+def test_it_refuses_a_label_studio_export_over_the_byte_cap_too(world, api_as, settings):
+    settings.BULK_SYNC_MB = 1
+    task = {"data": {"text": "怎么部署？" * 100}, "annotations": []}
+    r = _post(api_as(world.users["manager"]), world.project, _jsonl([task] * 1000))
+    assert r.status_code == 400 and "Label Studio" in r.json()["detail"]
+    assert not Job.objects.exists() and not Item.objects.exists()
+
+
 def test_it_refuses_another_content_type_and_a_bad_key(world, api_as):
     api = api_as(world.users["manager"])
     assert _post(api, world.project, b"text,x\n", content_type="text/csv").status_code == 415
