@@ -242,3 +242,31 @@ def test_it_fails_a_job_batch_with_line_errors_and_stores_nothing(worker_process
                    what="the import")
     assert job.state == "failed" and "line 4001: field 'task_type' must be a string, got number" in job.error
     assert not Item.objects.filter(project=world.project).exists()
+
+
+def test_it_stores_once_when_two_requests_race_with_one_key(transactional_db, api_as):
+    import threading
+
+    from django.db import connection
+
+    world = make_world()
+    body = _jsonl(_rows(300))
+    barrier, answers = threading.Barrier(2), []
+
+    def post():
+        api = api_as(world.users["manager"])
+        barrier.wait()
+        try:
+            answers.append(_post(api, world.project, body, key="race-1"))
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert [r.status_code for r in answers] == [201, 201]
+    assert sorted(r.json()["replayed"] for r in answers) == [False, True]
+    assert answers[0].json()["ids"] == answers[1].json()["ids"]
+    assert Item.objects.filter(project=world.project).count() == 300
