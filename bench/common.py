@@ -152,9 +152,10 @@ class Process:
 class Gunicorn(Process):
     name = "gunicorn"
 
-    def __init__(self, log_dir: Path, *, env: dict, workers: int = 3, threads: int = 4, timeout: int = 30):
+    def __init__(self, log_dir: Path, *, env: dict, workers: int = 3, threads: int = 4, timeout: int = 30,
+                 port: int | None = None):
         super().__init__(log_dir)
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env, self.workers, self.threads, self.timeout = env, workers, threads, timeout
 

@@ -156,6 +156,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # version (docs/training.md). Below ~30 the 95% interval of a win rate is too wide to clear 0.5 unless nearly
 # every vote is a win, and the normal interval of the 3H score differences is not yet trustworthy.
 GATE_MIN_JUDGMENTS = env_int("FLYWHEEL_GATE_MIN_JUDGMENTS", 30, minimum=1)
+# The bulk import (POST /api/projects/<id>/imports/bulk/): a batch up to this many records and megabytes is
+# stored while the client waits; a larger one (up to FLYWHEEL_MAX_UPLOAD_MB) becomes an import job.
+BULK_SYNC_ITEMS = env_int("FLYWHEEL_BULK_SYNC_ITEMS", 5000, minimum=1)
+BULK_SYNC_MB = env_int("FLYWHEEL_BULK_SYNC_MB", 32, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 REST_FRAMEWORK = {
@@ -196,6 +200,8 @@ else:
 LOGIN_FAILURES_PER_MINUTE = env_int("FLYWHEEL_LOGIN_FAILURES_PER_MINUTE", 10, minimum=1)
 LOGIN_FAILURES_PER_IP_PER_MINUTE = env_int("FLYWHEEL_LOGIN_FAILURES_PER_IP_PER_MINUTE", 50, minimum=1)
 API_WRITE_RATE = env_str("FLYWHEEL_API_WRITE_RATE", "600/min")
+# Bulk import batches per user, counted apart from the write rate above (a batch holds up to thousands of items).
+API_BULK_RATE = env_str("FLYWHEEL_API_BULK_RATE", "3000/min")
 # API tokens older than this are refused (401); 0 keeps them until revoked, rotated or a password change.
 TOKEN_TTL_DAYS = env_int("FLYWHEEL_TOKEN_TTL_DAYS", 0, minimum=0)
 JOB_STALE_SECONDS = env_int("FLYWHEEL_JOB_STALE_SECONDS", 60, minimum=2)

@@ -7,7 +7,7 @@ bash scripts/install.sh
 VENV=${VENV:-.venv}
 export FLYWHEEL_DEV=1
 mkdir -p bench/results
-for bench in ${BENCHES:-labelling_latency review_stats import_export generation training load faults loop}; do
+for bench in ${BENCHES:-labelling_latency review_stats import_export api_import generation training load faults loop}; do
   echo "== $bench (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   "$VENV/bin/python" "bench/$bench.py" | tee "bench/results/$bench.json"
 done

@@ -79,3 +79,14 @@ class ApiWriteThrottle(UserRateThrottle):
         except CACHE_ERRORS as exc:
             logger.warning("API write throttle unavailable, allowing: %s", exc)
             return True
+
+
+class ApiBulkThrottle(ApiWriteThrottle):
+    """Batches posted to the bulk import, per user (FLYWHEEL_API_BULK_RATE), instead of the write rate: one
+    batch is one request however many items it holds, so a client storing 20,000 items a second in batches of
+    1,000 needs 20 a second, more than the write rate allows."""
+
+    scope = "api-bulk"
+
+    def get_rate(self):
+        return settings.API_BULK_RATE

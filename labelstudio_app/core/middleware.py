@@ -36,7 +36,8 @@ class ContentSecurityPolicyMiddleware:
 
 
 # Pages and API endpoints that take a file; they get FLYWHEEL_MAX_UPLOAD_MB, everything else FLYWHEEL_MAX_BODY_MB.
-UPLOAD_URL_NAMES = {"import-page", "import-preview", "import-start", "api-import-create", "api-import-preview"}
+UPLOAD_URL_NAMES = {"import-page", "import-preview", "import-start", "api-import-create", "api-import-preview",
+                    "api-import-bulk"}
 # Room for the multipart framing and the form's other fields around a file of exactly the upload limit.
 UPLOAD_OVERHEAD_BYTES = 1024 * 1024
 

@@ -3,17 +3,23 @@ selectors as the pages.
 
 Thin DRF views: no try/except for service errors; core.api_errors answers them in one JSON shape (docs/rules.md).
 """
+import shutil
+import tempfile
+from typing import BinaryIO
+
+from django.conf import settings
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from labelstudio_app.accounts.throttle import ApiBulkThrottle
 from labelstudio_app.jobs.serializers import JobSerializer
 from labelstudio_app.projects import selectors, services
 from labelstudio_app.projects.exports import (
@@ -25,6 +31,7 @@ from labelstudio_app.projects.exports import (
 )
 from labelstudio_app.projects.serializers import (
     ExportSerializer,
+    ImportBulkResultSerializer,
     ImportPreviewSerializer,
     ImportSerializer,
     ItemBlindSerializer,
@@ -146,6 +153,78 @@ class ImportCreateApi(APIView):
         job = services.import_create(project=project, user=request.user, upload=s.validated_data["file"],
                                      fmt=s.validated_data["format"], options=s.validated_data["options"])
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class BulkBodyParser(BaseParser):
+    """Keeps a bulk import body as it came (in memory up to BULK_SYNC_MB, then in a temporary file): the import
+    parsers read the JSON list or the JSONL themselves, so their errors carry line numbers."""
+
+    media_type = "application/json"
+    container = "json"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> tuple[str, BinaryIO]:
+        body = tempfile.SpooledTemporaryFile(max_size=settings.BULK_SYNC_MB * 1024 * 1024)
+        shutil.copyfileobj(stream, body, 1 << 20)
+        body.seek(0)
+        return self.container, body
+
+
+class JsonlBodyParser(BulkBodyParser):
+    media_type = "application/x-ndjson"
+    container = "jsonl"
+
+
+class JsonlAltBodyParser(JsonlBodyParser):
+    media_type = "application/jsonl"
+
+
+BULK_EXAMPLE = [{"id": "q1", "text": "怎么把 mmpose 部署到 TX2？", "task_type": "deployment / edge",
+                 "answers": [{"model": "a", "text": "…"}, {"model": "b", "text": "…"}]}]
+
+
+class ImportBulkApi(APIView):
+    """Store a batch of records sent as the body: a JSON list (`application/json`) or JSON Lines
+    (`application/x-ndjson` or `application/jsonl`), in any record format of the file import but Label Studio's
+    and chat logs (`fmt`; `auto` detects it). The same parsers check every record: one bad record refuses the
+    whole batch (400, each bad line under `errors["line N"]`) and nothing is stored. Up to
+    FLYWHEEL_BULK_SYNC_ITEMS records (5,000) and FLYWHEEL_BULK_SYNC_MB (32) the batch is stored in one
+    transaction before the answer (201: the new ids in the body's order); a larger one (up to
+    FLYWHEEL_MAX_UPLOAD_MB) is imported by a job that starts at once (202 with the job; poll /api/jobs/<id>/).
+    Send an `Idempotency-Key` header to make retries safe: the same batch under the same key answers the first
+    result again (`replayed: true`) and stores nothing; another batch under a used key is a 409."""
+
+    parser_classes = [BulkBodyParser, JsonlBodyParser, JsonlAltBodyParser]
+    throttle_classes = [ApiBulkThrottle]
+
+    @extend_schema(
+        request={"application/json": {"type": "array", "items": {"type": "object"}, "example": BULK_EXAMPLE},
+                 "application/x-ndjson": {"type": "string", "description": "One JSON record a line."}},
+        parameters=[
+            OpenApiParameter("fmt", str, enum=list(services.BULK_FORMATS),
+                             description="The records' format; default auto. (Not `format`: DRF reserves it.)"),
+            OpenApiParameter("Idempotency-Key", str, location=OpenApiParameter.HEADER,
+                             description="A key of yours for this batch (1–200 printable ASCII characters), kept "
+                                         "per project: sending the same batch again stores nothing."),
+        ],
+        responses={201: ImportBulkResultSerializer, 202: ImportBulkResultSerializer,
+                   400: OpenApiResponse(description="Bad records (each under errors['line N']), an empty body, "
+                                                    "an unknown format or key; nothing stored."),
+                   409: OpenApiResponse(description="The Idempotency-Key was used for another batch."),
+                   413: OpenApiResponse(description="The body is over FLYWHEEL_MAX_UPLOAD_MB."),
+                   415: OpenApiResponse(description="Another content type."),
+                   429: OpenApiResponse(description="Over FLYWHEEL_API_BULK_RATE batches.")},
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = selectors.project_get_for_manager(user=request.user, project_id=project_id)
+        if not isinstance(request.data, tuple):  # no body at all: DRF hands an empty dict
+            raise ValidationError({"detail": _("The request body is empty.")})
+        container, body = request.data
+        with body:
+            result = services.items_bulk_import(project=project, user=request.user, body=body, container=container,
+                                                fmt=request.query_params.get("fmt", "auto"),
+                                                key=request.headers.get("Idempotency-Key", ""))
+        code = status.HTTP_202_ACCEPTED if result["job"] is not None else status.HTTP_201_CREATED
+        return Response(ImportBulkResultSerializer(result).data, status=code)
 
 
 class ImportPreviewApi(APIView):

@@ -61,3 +61,23 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class ImportBatch(models.Model):
+    """A batch posted to the bulk import under the client's Idempotency-Key, with the answer it got (what it
+    stored, or the import job it started): the same batch sent again answers that and stores nothing."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    body_sha256 = models.CharField(max_length=64, help_text="Of the body, its container and format.")
+    result = models.JSONField(default=dict)
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "key"], name="importbatch_project_key_uniq")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from labelstudio_app.accounts.models import Membership
+from labelstudio_app.jobs.serializers import JobSerializer
 from labelstudio_app.projects.chat import item_conversation
 from labelstudio_app.projects.exports import CONTAINERS, EXPORT_FORMATS, SCOPES
 from labelstudio_app.projects.importers import FORMATS
@@ -135,3 +136,17 @@ class ExportSerializer(serializers.Serializer):
     container = serializers.ChoiceField(choices=CONTAINERS, default="native",
                                         help_text="native: the format's own file; parquet; hf: a zipped "
                                                   "Hugging Face datasets folder (load_from_disk)")
+
+
+class ImportBulkResultSerializer(serializers.Serializer):
+    """The bulk import's answer: what was stored (synchronous), or the job that imports it (202)."""
+
+    batch_key = serializers.CharField(allow_null=True, help_text="The Idempotency-Key sent, if any.")
+    replayed = serializers.BooleanField(help_text="True when this answers a batch already received under the key.")
+    stored = serializers.IntegerField(help_text="Items stored by this batch (0 when it became a job).")
+    ids = serializers.ListField(child=serializers.IntegerField(), help_text="The new items' ids, in the body's order.")
+    first_id = serializers.IntegerField(allow_null=True)
+    last_id = serializers.IntegerField(allow_null=True)
+    dropped = serializers.DictField(child=serializers.IntegerField(), help_text="Records left out, by rule.")
+    format = serializers.CharField()
+    job = JobSerializer(allow_null=True, help_text="The import job of a batch over the synchronous limits.")

@@ -4,17 +4,20 @@ Writes. Raises ValidationError (keyed by field), PermissionDenied or core.errors
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
 import time
 import uuid
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.core.files import File
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -32,10 +35,12 @@ from labelstudio_app.projects.importers import (
     Record,
     Report,
     detect,
+    detect_stream,
     parse_path,
+    parse_stream,
 )
 from labelstudio_app.projects.importers.labelstudio import annotator_key
-from labelstudio_app.projects.models import Item, Project
+from labelstudio_app.projects.models import ImportBatch, Item, Project
 from labelstudio_app.projects.sft import SFT_FORMATS, TemplateError, compile_template
 
 PREVIEW_BYTES = 2 << 20
@@ -249,28 +254,36 @@ def import_uploads_sweep() -> int:
     return removed
 
 
-def items_insert(*, project_id: int, job_id: int | None, records: list[Record]) -> int:
-    """Stores one batch of parsed records. One function, one code path per backend: COPY on PostgreSQL
-    (about 5x faster than INSERT), bulk_create elsewhere. Runs inside the caller's transaction."""
+def items_insert(*, project_id: int, job_id: int | None, records: list[Record]) -> list[int]:
+    """Stores one batch of parsed records and returns their ids, in the records' order. One function, one code
+    path per backend: COPY on PostgreSQL (about 5x faster than INSERT; the ids are drawn from the table's
+    sequence first, so they are known without reading the rows back), bulk_create elsewhere. Runs inside the
+    caller's transaction."""
+    if not records:
+        return []
     now = timezone.now()
     if connection.vendor == "postgresql":
-        columns = ("project_id", "external_id", "text", "context", "task_type", "reference_answer", "metadata",
+        table = Item._meta.db_table
+        columns = ("id", "project_id", "external_id", "text", "context", "task_type", "reference_answer", "metadata",
                    "source_job_id", "status", "is_gold", "created_at")
-        sql = f"COPY {Item._meta.db_table} ({', '.join(columns)}) FROM STDIN"
         dumps = json.dumps
-        with connection.cursor() as cursor, cursor.copy(sql) as copy:
-            for r in records:
-                copy.write_row((project_id, r.external_id, r.text, dumps(r.context, ensure_ascii=False),
-                                r.task_type, r.reference_answer, dumps(r.metadata, ensure_ascii=False), job_id,
-                                Item.Status.OPEN, False, now))
-        return len(records)
-    Item.objects.bulk_create(
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                           [table, len(records)])
+            ids = [row[0] for row in cursor.fetchall()]
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for item_id, r in zip(ids, records, strict=True):
+                    copy.write_row((item_id, project_id, r.external_id, r.text, dumps(r.context, ensure_ascii=False),
+                                    r.task_type, r.reference_answer, dumps(r.metadata, ensure_ascii=False), job_id,
+                                    Item.Status.OPEN, False, now))
+        return ids
+    items = Item.objects.bulk_create(
         [Item(project_id=project_id, external_id=r.external_id, text=r.text, context=r.context,
               task_type=r.task_type, reference_answer=r.reference_answer, metadata=r.metadata,
               source_job_id=job_id) for r in records],
         batch_size=1000,
     )
-    return len(records)
+    return [item.pk for item in items]
 
 
 def _import_annotator(*, project: Project, annotator: dict, cache: dict):
@@ -301,17 +314,145 @@ def _import_annotator(*, project: Project, annotator: dict, cache: dict):
     return user
 
 
-def import_annotations_resolve(*, project: Project, job_id: int, records: list[Record], cache: dict) -> list:
-    """Needs the import's transaction, after `items_insert` stored `records` as the job's latest items. The
-    records' Label Studio annotations as (item id, annotator account, values, time spent), for the labelling
-    service to store (the job calls it: projects sits below labelling)."""
+def import_annotations_resolve(*, project: Project, ids: list[int], records: list[Record], cache: dict) -> list:
+    """Needs the import's transaction, after `items_insert` stored `records` as `ids`. The records' Label Studio
+    annotations as (item id, annotator account, values, time spent), for the labelling service to store (the
+    job calls it: projects sits below labelling)."""
     if not any(r.annotations for r in records):
         return []
-    ids = list(Item.objects.filter(source_job_id=job_id).order_by("-id").values_list("pk", flat=True)[:len(records)])
-    ids.reverse()  # COPY / bulk_create assign ids in the order of the rows
     answers = [(item_id, _import_annotator(project=project, annotator=a["annotator"], cache=cache), a["values"],
                 a.get("time_spent_ms", 0)) for item_id, record in zip(ids, records, strict=True) for a in record.annotations]
     return answers
+
+
+# ---- bulk import over the API ------------------------------------------------------------------------------
+
+BULK_FORMATS = ("auto", "items", "alpaca", "sharegpt", "openai", "preference")
+_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII without spaces, as an HTTP header carries it
+
+
+class _KeyTaken(Exception):
+    """A concurrent request committed a batch under the same key first."""
+
+
+def items_bulk_import(*, project: Project, user, body: BinaryIO, container: str, fmt: str = "auto",
+                      key: str = "") -> dict:
+    """Stores a batch posted as a JSON list or JSONL body (`body`: a seekable binary file), validated by the
+    file import's own parsers: at most BULK_SYNC_ITEMS records and BULK_SYNC_MB all in one transaction (COPY on
+    PostgreSQL) before answering, a larger batch as an import job that starts at once. One bad record refuses
+    the batch with every line's error and stores nothing. With `key` (the client's Idempotency-Key) the same
+    batch sent again answers the first result (`replayed`) and stores nothing; another batch under the key is
+    a Conflict. Returns {batch_key, replayed, stored, ids (in the body's order), first_id, last_id, dropped,
+    format, job}."""
+    if fmt not in BULK_FORMATS:
+        raise ValidationError({"fmt": [_("Unknown format %(fmt)s; the bulk import reads %(formats)s (Label Studio "
+                                         "exports and chat logs: import them as a file).")
+                                       % {"fmt": fmt, "formats": ", ".join(BULK_FORMATS)}]})
+    if key and not _KEY_RE.match(key):
+        raise ValidationError({"Idempotency-Key": [_("The key must be 1 to 200 printable ASCII characters "
+                                                     "without spaces.")]})
+    size, digest = _body_measure(body, container=container, fmt=fmt)
+    if key and (first := _bulk_replay(project=project, key=key, digest=digest)):
+        return first
+    if size == 0:
+        raise ValidationError(_("The request body is empty."))
+    report = Report()
+    try:
+        fmt = detect_stream(body, container, fmt)  # from the first records: cheap, so both paths refuse alike
+        if fmt not in BULK_FORMATS:
+            raise ImportFailed(_("This batch looks like a Label Studio export; import it as a file "
+                                 "(POST /api/projects/<id>/imports/), which maps its annotations."))
+        if size > settings.BULK_SYNC_MB * 1024 * 1024:
+            return _bulk_job(project=project, user=user, body=body, size=size, container=container, fmt=fmt,
+                             key=key, digest=digest)
+        records = list(parse_stream(body, container=container, fmt=fmt, report=report, schema=project.label_schema))
+    except ImportFailed as exc:
+        raise ValidationError(str(exc)) from None
+    if not report.ok:
+        raise ValidationError(_bulk_line_errors(report))
+    if len(records) > settings.BULK_SYNC_ITEMS:
+        return _bulk_job(project=project, user=user, body=body, size=size, container=container, fmt=fmt, key=key,
+                         digest=digest)
+    try:
+        with transaction.atomic():
+            ids = items_insert(project_id=project.pk, job_id=None, records=records)
+            result = {"batch_key": key or None, "replayed": False, "stored": len(ids), "ids": ids,
+                      "first_id": ids[0] if ids else None, "last_id": ids[-1] if ids else None,
+                      "dropped": dict(report.dropped), "format": fmt}
+            if key:
+                _bulk_record(project=project, user=user, key=key, digest=digest, result=result)
+    except _KeyTaken:
+        return _bulk_replay(project=project, key=key, digest=digest)
+    return {**result, "job": None}
+
+
+def _body_measure(body: BinaryIO, *, container: str, fmt: str) -> tuple[int, str]:
+    """(size in bytes, sha256 of the container, format and bytes): two posts are the same batch when they read
+    the same bytes the same way. Leaves the body at its start."""
+    digest = hashlib.sha256(f"{container}\n{fmt}\n".encode())
+    body.seek(0)
+    size = 0
+    while chunk := body.read(1 << 20):
+        size += len(chunk)
+        digest.update(chunk)
+    body.seek(0)
+    return size, digest.hexdigest()
+
+
+def _bulk_line_errors(report: Report) -> dict:
+    """The report as the API's error shape: each bad line under "line N" with what is wrong (the message
+    names the field), the count in `detail`."""
+    errors: dict[str, list[str]] = {}
+    top = [_("%(count)s problem(s) in the batch; nothing was imported.") % {"count": report.error_count}]
+    for line, reason in report.errors:
+        if line:
+            errors.setdefault(f"line {line}", []).append(reason)
+        else:
+            top.append(reason)
+    if report.error_count > len(report.errors):
+        top.append(_("… and %(n)s more errors") % {"n": report.error_count - len(report.errors)})
+    return {"detail": [" ".join(top)], **errors}
+
+
+def _bulk_replay(*, project: Project, key: str, digest: str) -> dict | None:
+    batch = ImportBatch.objects.filter(project=project, key=key).select_related("job").first()
+    if batch is None:
+        return None
+    if batch.body_sha256 != digest:
+        raise Conflict(_("The Idempotency-Key %(key)s was already used for another batch in this project; send a "
+                         "new key with a new batch.") % {"key": key}, code="idempotency_key_reused")
+    return {**batch.result, "replayed": True, "job": batch.job}
+
+
+def _bulk_record(*, project: Project, user, key: str, digest: str, result: dict, job: Job | None = None) -> None:
+    """Needs the batch's transaction. Keeps the answer under the key; a concurrent request with the same key
+    waits here on the unique index until the first commits, then raises _KeyTaken (rolling its items back)."""
+    try:
+        with transaction.atomic():
+            ImportBatch.objects.create(project=project, key=key, body_sha256=digest, result=result, job=job,
+                                       created_by=user if user and user.is_authenticated else None)
+    except IntegrityError:
+        raise _KeyTaken from None
+
+
+def _bulk_job(*, project: Project, user, body: BinaryIO, size: int, container: str, fmt: str, key: str,
+              digest: str) -> dict:
+    """A batch over the synchronous limits: saved as an upload and imported by the import job, which
+    enqueues when this transaction commits (the worker takes it at once; the client polls /api/jobs/<id>/)."""
+    upload = File(body, name="bulk.jsonl" if container == "jsonl" else "bulk.json")
+    upload.size = size
+    saved = import_upload_save(project=project, upload=upload)
+    result = {"batch_key": key or None, "replayed": False, "stored": 0, "ids": [], "first_id": None,
+              "last_id": None, "dropped": {}, "format": fmt}
+    try:
+        with transaction.atomic():
+            job = import_start(project=project, user=user, token=saved["token"], fmt=fmt)
+            if key:
+                _bulk_record(project=project, user=user, key=key, digest=digest, result=result, job=job)
+    except _KeyTaken:
+        import_upload_delete(path=str(import_upload_path(project=project, token=saved["token"])))
+        return _bulk_replay(project=project, key=key, digest=digest)
+    return {**result, "job": job}
 
 
 # ---- exports ------------------------------------------------------------------------------------------------

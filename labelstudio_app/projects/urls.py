@@ -31,6 +31,7 @@ api_urlpatterns = [
     path(P + "items/<int:item_id>/", api.ItemDetailApi.as_view(), name="api-item-detail"),
     path(P + "imports/", api.ImportCreateApi.as_view(), name="api-import-create"),
     path(P + "imports/preview/", api.ImportPreviewApi.as_view(), name="api-import-preview"),
+    path(P + "imports/bulk/", api.ImportBulkApi.as_view(), name="api-import-bulk"),
     path(P + "exports/", api.ExportCreateApi.as_view(), name="api-export-create"),
     path(P + "exports/stream/", api.ExportStreamApi.as_view(), name="api-export-stream"),
     path(P + "exports/<int:job_id>/download/", api.ExportDownloadApi.as_view(), name="api-export-download"),

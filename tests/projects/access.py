@@ -69,6 +69,8 @@ RULES = {
     "api-item-detail": Rule(allowed=REVIEWERS, kwargs=_item, api=True),
     "api-import-create": Rule(allowed=MANAGERS, kwargs=_p, method="post", data=_upload, api=True),
     "api-import-preview": Rule(allowed=MANAGERS, kwargs=_p, method="post", data=_upload, api=True),
+    "api-import-bulk": Rule(allowed=MANAGERS, kwargs=_p, method="post", api=True, fmt="json",
+                            data=lambda w: [{"text": "怎么部署？"}]),
     "api-export-create": Rule(allowed=MANAGERS, kwargs=_p, method="post", api=True, fmt="json",
                               data=lambda w: {"format": "jsonl", "scope": "all"}),
     "api-export-stream": Rule(allowed=MANAGERS, kwargs=lambda w: _p(w), api=True),

@@ -119,8 +119,9 @@ def _import_file(ctx, path: Path) -> dict:
             second = Report()
             records = parse_path(path, report=second, fmt=fmt, options=options, schema=schema)
             for batch in _batches(records, BATCH_SIZE):
-                stored += services.items_insert(project_id=job.project_id, job_id=job.pk, records=batch)
-                answers = services.import_annotations_resolve(project=project, job_id=job.pk, records=batch,
+                ids = services.items_insert(project_id=job.project_id, job_id=job.pk, records=batch)
+                stored += len(ids)
+                answers = services.import_annotations_resolve(project=project, ids=ids, records=batch,
                                                               cache=annotators)
                 annotations += annotations_import(project=project, answers=answers) if answers else 0
                 progress(done=stored, total=total)

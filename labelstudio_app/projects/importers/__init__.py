@@ -16,6 +16,7 @@ import itertools
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from django.utils.translation import gettext as _
 
@@ -43,7 +44,8 @@ RECORD_BUILDERS: dict[str, Callable] = {
 LABELSTUDIO_FORMATS = (labelstudio.JSON, *labelstudio.ROW_FORMATS)
 READERS = {"jsonl": containers.jsonl_objects, "json": containers.json_list_objects, "csv": containers.csv_objects}
 
-__all__ = ["FORMATS", "LABELSTUDIO_FORMATS", "ChatOptions", "ImportFailed", "Record", "Report", "detect", "parse_path"]
+__all__ = ["FORMATS", "LABELSTUDIO_FORMATS", "ChatOptions", "ImportFailed", "Record", "Report", "detect", "detect_stream",
+           "parse_path", "parse_stream"]
 
 
 def _sniff_container(path: Path, head: bytes) -> str:
@@ -155,16 +157,45 @@ def parse_path(path: str | Path, *, report: Report, fmt: str = "auto", options: 
                 report.kept += 1
                 yield record
             return
-        build = _builder(fmt, container, report=report, schema=schema, options=options)
-        seen_any = False
-        for line, obj in _objects(fmt, container, f, report, max_bytes=max_bytes):
-            seen_any = True
-            record = emit(report, line, build, obj)
-            if record is not None:
-                report.kept += 1
-                yield record
-        if not seen_any and report.ok:
-            report.error(0, "The file holds no records.")
+        yield from _records(fmt, container, f, report, options=options, schema=schema, max_bytes=max_bytes)
+
+
+def _records(fmt: str, container: str, stream, report: Report, *, options: dict | None, schema: list | None,
+             max_bytes: int | None = None) -> Iterator[Record]:
+    build = _builder(fmt, container, report=report, schema=schema, options=options)
+    seen_any = False
+    for line, obj in _objects(fmt, container, stream, report, max_bytes=max_bytes):
+        seen_any = True
+        record = emit(report, line, build, obj)
+        if record is not None:
+            report.kept += 1
+            yield record
+    if not seen_any and report.ok:
+        report.error(0, "The file holds no records.")
+
+
+def detect_stream(stream: BinaryIO, container: str, fmt: str = "auto") -> str:
+    """The record format of a seekable JSON list or JSONL stream (`container` "json" or "jsonl"): `fmt` when
+    given, else read from its first records as `detect` does for a file. Raises ImportFailed for an empty or
+    binary body; leaves the stream at its start."""
+    check_head(stream.read(65536))
+    stream.seek(0)
+    if fmt != "auto":
+        return fmt
+    objects = READERS[container](stream, Report(), max_bytes=1 << 20)
+    try:
+        for _line, obj in objects:
+            return _format_of_head(obj, objects)
+    finally:
+        stream.seek(0)
+    return "items"
+
+
+def parse_stream(stream: BinaryIO, *, container: str, fmt: str, report: Report, options: dict | None = None,
+                 schema: list | None = None) -> Iterator[Record]:
+    """Streams the records of a JSON list or JSONL stream in a known format (see `detect_stream`): the same
+    readers, record builders and checks as `parse_path`, for a body posted to the bulk import."""
+    yield from _records(fmt, container, stream, report, options=options, schema=schema)
 
 
 def parse_text(text: str, *, fmt: str, report: Report, options: dict | None = None,

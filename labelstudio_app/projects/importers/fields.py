@@ -117,22 +117,30 @@ def plain_record(obj: Any, line: int, *, used: tuple[str, ...] = ()) -> Record:
     return rec
 
 
-def _storable(value, where: str) -> None:
-    """The database cannot store NUL characters or lone surrogates (e.g. from a JSON "\\ud800" escape)."""
+def _where(key: str | None) -> str:
+    return "metadata" if key is None else _("field '%(key)s'") % {"key": key}
+
+
+def _storable(value, key: str | None) -> None:
+    """The database cannot store NUL characters or lone surrogates (e.g. from a JSON "\\ud800" escape). `key`
+    names the field in the message (None: the metadata, above its keys). This runs on every string of every
+    record, so the message is built only when one is refused."""
     if isinstance(value, str):
         if "\x00" in value:
-            raise BadRecord(_("%(where)s contains a NUL character (\\u0000), which cannot be stored") % {"where": where})
+            raise BadRecord(_("%(where)s contains a NUL character (\\u0000), which cannot be stored")
+                            % {"where": _where(key)})
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise BadRecord(_("%(where)s contains an invalid unicode escape (a lone surrogate)") % {"where": where}) from None
+            raise BadRecord(_("%(where)s contains an invalid unicode escape (a lone surrogate)")
+                            % {"where": _where(key)}) from None
     elif isinstance(value, dict):
         for k, v in value.items():
-            _storable(k, where)
-            _storable(v, _("field '%(key)s'") % {"key": k} if where == "metadata" else where)
+            _storable(k, key)
+            _storable(v, k if key is None else key)
     elif isinstance(value, list):
         for v in value:
-            _storable(v, where)
+            _storable(v, key)
 
 
 def emit(report: Report, line: int, build, obj) -> Record | None:
@@ -140,8 +148,8 @@ def emit(report: Report, line: int, build, obj) -> Record | None:
     try:
         record = build(obj, line)
         for name in ("text", "external_id", "task_type", "reference_answer", "context"):
-            _storable(getattr(record, name), _("field '%(key)s'") % {"key": name})
-        _storable(record.metadata, "metadata")
+            _storable(getattr(record, name), name)
+        _storable(record.metadata, None)
         return record
     except BadRecord as exc:
         report.error(exc.line or line, str(exc))
