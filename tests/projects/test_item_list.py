@@ -142,3 +142,16 @@ def test_it_keeps_other_projects_items_out_of_every_page(project, member_manager
     page = c.get(f"/api/projects/{project.pk}/items/", {"after": 0}).json()
     assert ids(page) == [mine.pk]
     assert c.get(f"/api/projects/{other.pk}/items/").status_code == 404
+
+
+def test_it_walks_the_id_order_for_a_common_search_word_instead_of_sorting_every_match(project):
+    """The statistics on UPPER(text) (migration 0004) tell the planner a common word matches many rows."""
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    Item.objects.bulk_create([Item(project=project, text=("显存不够怎么办？ " if i % 2 else "how to quantize? ") + str(i))
+                              for i in range(4000)])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE projects_item")
+    page = Item.objects.filter(project=project, text__icontains="显存").order_by("id").values("id")[:101]
+    plan = page.explain()
+    assert "Sort" not in plan and "Index Scan" in plan, plan
