@@ -23,7 +23,9 @@ trap cleanup INT TERM EXIT
 "$VENV/bin/celery" -A workers worker -Q default,gpu -P solo --without-gossip --without-mingle -l info \
   >"$LOGS/worker.log" 2>&1 &
 pids+=($!)
-"$VENV/bin/gunicorn" labelstudio_app.wsgi -b "127.0.0.1:$PORT" -w 2 --threads 4 --access-logfile "$LOGS/access.log" \
+# gthread, one worker per core, 4 threads each: the worker model docs/hardening.md measured ("Serving").
+"$VENV/bin/gunicorn" labelstudio_app.wsgi -b "127.0.0.1:$PORT" -k gthread -w "${WEB_WORKERS:-$(nproc)}" --threads 4 \
+  --keep-alive 5 --access-logfile "$LOGS/access.log" \
   >"$LOGS/web.log" 2>&1 &
 pids+=($!)
 echo "Preparing the demo model (first start: about 2 minutes; logs in $LOGS)..."

@@ -164,7 +164,9 @@ def annotation_submit(*, item: Item, user, values, time_spent_ms=0) -> Annotatio
     clean = annotation_validate(schema=project.label_schema, values=values)
     now = timezone.now()
     with transaction.atomic():
-        item = Item.objects.select_for_update(of=("self",)).select_related("project").get(pk=item.pk)
+        # the texts and JSON the settling never reads (a model's answers can be kilobytes) stay in the table
+        item = (Item.objects.select_for_update(of=("self",)).select_related("project")
+                .defer("text", "context", "metadata", "reference_answer").get(pk=item.pk))
         project = item.project
         # every annotation has its assignment row, so one read brings both and the QA lock
         assignment = (Assignment.objects.filter(item=item, annotator=user)

@@ -35,7 +35,6 @@ from labelstudio_app.projects.serializers import (
     ImportPreviewSerializer,
     ImportSerializer,
     ItemBlindSerializer,
-    ItemPageBlindSerializer,
     ItemPageSerializer,
     ItemSerializer,
     MemberAddSerializer,
@@ -105,24 +104,31 @@ class MemberDetailApi(APIView):
 
 
 class ItemListApi(APIView):
+    """A keyset page of the project's items: follow `next_after` (?after=) and `prev_before` (?before=); any
+    page costs what the first does. Rows are written straight from the page's dicts: the serializers below only
+    document the shape."""
+
     @extend_schema(parameters=[
         OpenApiParameter("status", str, enum=["open", "labelled", "done"]), OpenApiParameter("task_type", str),
         OpenApiParameter("q", str, description="Substring search in the text (CJK works)."),
-        OpenApiParameter("sort", str, enum=["id", "-id"]), OpenApiParameter("after", int),
+        OpenApiParameter("sort", str, enum=["id", "-id"]),
+        OpenApiParameter("after", int, description="The cursor of the next page: a page's `next_after`."),
+        OpenApiParameter("before", int, description="The cursor of the previous page: a page's `prev_before` "
+                                                    "(ignored with `after`)."),
         OpenApiParameter("limit", int, description="1–500, default 50."),
     ], responses=ItemPageSerializer)
     def get(self, request: Request, project_id: int) -> Response:
         g = request.query_params
         try:
             after = int(g["after"]) if g.get("after") else None
+            before = int(g["before"]) if g.get("before") else None
             limit = min(max(int(g.get("limit", 50)), 1), 500)
         except ValueError:
-            raise ValidationError({"detail": _("after and limit must be integers")}) from None
+            raise ValidationError({"detail": _("after, before and limit must be integers")}) from None
         page = selectors.item_list_for_user(user=request.user, project_id=project_id, status=g.get("status", ""),
                                             task_type=g.get("task_type", ""), q=g.get("q", "").strip(),
-                                            sort=g.get("sort", "id"), after=after, limit=limit)
-        serializer = ItemPageSerializer if page.answer_key else ItemPageBlindSerializer
-        return Response(serializer({"results": page.items, "next_after": page.next_after}).data)
+                                            sort=g.get("sort", "id"), after=after, before=before, limit=limit)
+        return Response({"results": page.items, "next_after": page.next_after, "prev_before": page.prev_before})
 
 
 class ItemDetailApi(generics.RetrieveAPIView):

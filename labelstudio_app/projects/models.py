@@ -54,7 +54,8 @@ class Item(models.Model):
         ordering = ["id"]
         indexes = [
             models.Index(fields=["project", "status", "id"]),
-            models.Index(fields=["project", "task_type"]),
+            # a task type's keyset pages (and the per-type counts)
+            models.Index(fields=["project", "task_type", "id"], name="item_project_type_id_idx"),
             # keyset pagination of a project's items (WHERE project_id = … AND id > … ORDER BY id)
             models.Index(fields=["project", "id"], name="item_project_id_idx"),
         ]

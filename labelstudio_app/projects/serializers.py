@@ -65,15 +65,7 @@ class ItemListSerializer(serializers.ModelSerializer):
         model = Item
         fields = ["id", "external_id", "text", "task_type", "status", "is_gold"]
         read_only_fields = fields
-
-
-class ItemListBlindSerializer(serializers.ModelSerializer):
-    """An item list row for readers without the answer key (reviewers): no gold flag."""
-
-    class Meta:
-        model = Item
-        fields = ["id", "external_id", "text", "task_type", "status"]
-        read_only_fields = fields
+        extra_kwargs = {"is_gold": {"help_text": "Only for readers of the answer key (managers)."}}
 
 
 class ItemBlindSerializer(serializers.ModelSerializer):
@@ -105,13 +97,14 @@ class ItemSerializer(serializers.ModelSerializer):
 
 
 class ItemPageSerializer(serializers.Serializer):
+    """One keyset page (documentation only: the view writes the selector's rows as they are). Readers without
+    the answer key get rows without `is_gold`."""
+
     results = ItemListSerializer(many=True)
-    next_after = serializers.IntegerField(allow_null=True, help_text="Pass as ?after= for the next page.")
-
-
-class ItemPageBlindSerializer(serializers.Serializer):
-    results = ItemListBlindSerializer(many=True)
-    next_after = serializers.IntegerField(allow_null=True, help_text="Pass as ?after= for the next page.")
+    next_after = serializers.IntegerField(allow_null=True, help_text="Pass as ?after= for the next page; "
+                                                                     "null on the last page.")
+    prev_before = serializers.IntegerField(allow_null=True, help_text="Pass as ?before= for the previous page; "
+                                                                      "null on the first page.")
 
 
 class ImportSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 """Project pages (htmx): overview, create, settings, members, items, import, export. Thin: forms validate,
 services write, selectors read and check access."""
 import json
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -125,15 +126,19 @@ def _int_or_none(value):
 @login_required
 @require_GET
 def item_list(request: HtmxHttpRequest, project_id: int) -> HttpResponse:
+    """One keyset page; its Previous / Next links carry the cursor (?before= / ?after=) and the filters."""
     g = request.GET
     page = selectors.item_list_for_user(user=request.user, project_id=project_id, status=g.get("status", ""),
                                         task_type=g.get("task_type", ""), q=g.get("q", "").strip(),
-                                        sort=g.get("sort", "id"), after=_int_or_none(g.get("after")))
-    project = page.project
-    template = "projects/items.html" + ("#rows" if request.htmx and g.get("after") else "")
-    context = _ctx(request, project, page=page, statuses=Item.Status.choices)
+                                        sort=g.get("sort", "id"), after=_int_or_none(g.get("after")),
+                                        before=_int_or_none(g.get("before")))
+    labels = dict(Item.Status.choices)
+    for row in page.items:
+        row["status_label"] = labels.get(row["status"], row["status"])
+    filters = urlencode({k: v for k, v in page.filters.items() if v})
+    context = _ctx(request, page.project, page=page, filters=filters, statuses=Item.Status.choices)
     context["may_import"] = bool(set(R.MANAGERS) & context["roles"])  # the empty list's "Import data" button
-    return render(request, template, context)
+    return render(request, "projects/items.html", context)
 
 
 @login_required
