@@ -122,8 +122,8 @@ class ServingApi(_ProjectMixin, generics.GenericAPIView):
     serializer_class = ServingSerializer
 
     def get(self, request: Request, project_id: int) -> Response:
-        change = selectors.serving_get_for_user(user=request.user, project=self.project())
-        history = selectors.serving_history_for_user(user=request.user, project=self.project())[:100]
+        history = list(selectors.serving_history_for_user(user=request.user, project=self.project())[:100])
+        change = history[0] if history else None
         return Response(ServingSerializer({"serving": change.model_version if change else None, "change": change,
                                            "history": history}).data)
 

@@ -129,17 +129,16 @@ def trained_version_count(project: Project) -> int:
 
 # ---- the serving version (managers) --------------------------------------------------------------------
 
+def _serving_changes(project: Project) -> QuerySet[ServingChange]:
+    return (ServingChange.objects.filter(project=project).select_related("model_version", "previous", "created_by")
+            .order_by("-id"))
+
+
 def serving_change_current(*, project: Project) -> ServingChange | None:
     """The latest serving change of a project: its model version is the serving one. Caller checked access."""
-    return (ServingChange.objects.filter(project=project).select_related("model_version", "previous", "created_by")
-            .order_by("-id").first())
-
-
-def serving_get_for_user(*, user, project: Project) -> ServingChange | None:
-    return serving_change_current(project=_managed(user, project))
+    return _serving_changes(project).first()
 
 
 def serving_history_for_user(*, user, project: Project) -> QuerySet[ServingChange]:
-    project = _managed(user, project)
-    return (ServingChange.objects.filter(project=project).select_related("model_version", "previous", "created_by")
-            .order_by("-id"))
+    """Newest first: the first change names the serving version."""
+    return _serving_changes(_managed(user, project))

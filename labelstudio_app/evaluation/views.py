@@ -83,11 +83,12 @@ def model_version_detail(request: HtmxHttpRequest, project_id: int, model_versio
 
 
 def _detail_page(request, project, mv, *, force_form, rollback_form, status=200):
-    serving = selectors.serving_get_for_user(user=request.user, project=project)
+    history = list(selectors.serving_history_for_user(user=request.user, project=project)[:50])
+    serving = history[0] if history else None
     response = _page(request, project, "evaluation/model_detail.html", {
         "mv": mv, "children": mv.children.all(), "verdict": gate_verdict(model_version=mv), "serving": serving,
         "is_serving": serving is not None and serving.model_version_id == mv.pk,
-        "history": selectors.serving_history_for_user(user=request.user, project=project)[:50],
+        "history": history,
         "force_form": force_form, "rollback_form": rollback_form})
     response.status_code = status
     return response

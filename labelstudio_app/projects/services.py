@@ -376,14 +376,20 @@ def items_bulk_import(*, project: Project, user, body: BinaryIO, container: str,
     try:
         with transaction.atomic():
             ids = items_insert(project_id=project.pk, job_id=None, records=records)
-            result = {"batch_key": key or None, "replayed": False, "stored": len(ids), "ids": ids,
-                      "first_id": ids[0] if ids else None, "last_id": ids[-1] if ids else None,
-                      "dropped": dict(report.dropped), "format": fmt}
+            result = _bulk_result(key=key, fmt=fmt, ids=ids, dropped=dict(report.dropped))
             if key:
                 _bulk_record(project=project, user=user, key=key, digest=digest, result=result)
     except _KeyTaken:
         return _bulk_replay(project=project, key=key, digest=digest)
     return {**result, "job": None}
+
+
+def _bulk_result(*, key: str, fmt: str, ids: list[int] | None = None, dropped: dict | None = None) -> dict:
+    """The answer kept under the key (the job, when there is one, is added beside it)."""
+    ids = ids or []
+    return {"batch_key": key or None, "replayed": False, "stored": len(ids), "ids": ids,
+            "first_id": ids[0] if ids else None, "last_id": ids[-1] if ids else None, "dropped": dropped or {},
+            "format": fmt}
 
 
 def _body_measure(body: BinaryIO, *, container: str, fmt: str) -> tuple[int, str]:
@@ -442,8 +448,7 @@ def _bulk_job(*, project: Project, user, body: BinaryIO, size: int, container: s
     upload = File(body, name="bulk.jsonl" if container == "jsonl" else "bulk.json")
     upload.size = size
     saved = import_upload_save(project=project, upload=upload)
-    result = {"batch_key": key or None, "replayed": False, "stored": 0, "ids": [], "first_id": None,
-              "last_id": None, "dropped": {}, "format": fmt}
+    result = _bulk_result(key=key, fmt=fmt)
     try:
         with transaction.atomic():
             job = import_start(project=project, user=user, token=saved["token"], fmt=fmt)

@@ -59,9 +59,9 @@ def choice_scores(model, tokenizer, prompts: list[list[dict]], labels: list[str]
                 for i, (_, _, row, _) in enumerate(chunk):
                     ids[i, width - len(row):] = torch.tensor(row)
                     attn[i, width - len(row):] = 1
-                positions_ids = (attn.cumsum(-1) - 1).clamp(min=0)
+                position_ids = (attn.cumsum(-1) - 1).clamp(min=0)
                 inputs = {"input_ids": ids.to(device), "attention_mask": attn.to(device),
-                          "position_ids": positions_ids.to(device)}
+                          "position_ids": position_ids.to(device)}
                 try:
                     logits = model(**inputs, logits_to_keep=keep).logits
                 except TypeError:  # a remote-code model without logits_to_keep
